@@ -1,0 +1,76 @@
+"""The pre-commit hooks this project exports: one catalog, from which .pre-commit-hooks.yaml is generated.
+
+    python -m llmgitops.hookcatalog            # print the generated file
+    python -m llmgitops.hookcatalog --write    # rewrite .pre-commit-hooks.yaml (tests fail on drift)
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST_FILES = r"^environments/.*\.ya?ml$"
+
+
+@dataclass(frozen=True)
+class Hook:
+    id: str
+    name: str
+    entry: str
+    description: str
+    files: str = MANIFEST_FILES
+    pass_filenames: bool = True
+    require_serial: bool = True
+    always_run: bool = False
+    stages: tuple[str, ...] = ()
+
+
+HOOKS: tuple[Hook, ...] = (
+    Hook(
+        id="llmgitops-validate",
+        name="llmgitops validate",
+        entry="llmgitops validate",
+        description="Validate llmgitops manifests: schemas, references, DVC pointers, names, promotion chain.",
+        files=r"^(environments/.*\.ya?ml|.*\.dvc)$",
+    ),
+)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def render() -> str:
+    lines = ["# Generated from src/llmgitops/hookcatalog.py by `python -m llmgitops.hookcatalog --write`.",
+             "# Do not edit by hand: a test fails when this file drifts from the catalog."]
+    for hook in HOOKS:
+        lines += [
+            f"- id: {hook.id}",
+            f"  name: {hook.name}",
+            f"  description: {_quote(hook.description)}",
+            f"  entry: {hook.entry}",
+            "  language: python",
+            f"  files: {_quote(hook.files)}",
+            f"  pass_filenames: {str(hook.pass_filenames).lower()}",
+            f"  require_serial: {str(hook.require_serial).lower()}",
+        ]
+        if hook.always_run:
+            lines.append("  always_run: true")
+        if hook.stages:
+            lines.append(f"  stages: [{', '.join(hook.stages)}]")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--write" in argv:
+        target = Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml"
+        target.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

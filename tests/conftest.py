@@ -1,0 +1,73 @@
+"""Shared test helpers: real git repositories, the real CLI in a subprocess, the bundled example."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_DIRS = ("environments", "data", "schemas")
+REFERENCE = REPO_ROOT.parent / "shared" / "reference"
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The real `llmgitops` command line, in its own process, as a user runs it."""
+    full_env = {**os.environ, "GITHUB_ACTIONS": "", **(env or {})}
+    full_env.pop("LLMGITOPS_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "llmgitops", *args], cwd=cwd, env=full_env, input=input,
+                          capture_output=True, text=True, timeout=600)
+
+
+def git(cwd: Path, *args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def init_git(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "ci@example.com")
+    git(path, "config", "user.name", "CI")
+    git(path, "config", "commit.gpgsign", "false")
+    return path
+
+
+def commit_all(path: Path, message: str = "commit") -> str:
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", message)
+    return git(path, "rev-parse", "HEAD")
+
+
+def copy_example(dest: Path) -> Path:
+    """The bundled example repository's manifests and data, copied into ``dest``."""
+    for name in EXAMPLE_DIRS:
+        src = REPO_ROOT / name
+        if src.exists():
+            shutil.copytree(src, dest / name, symlinks=True, dirs_exist_ok=True)
+    return dest
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An empty real git repository."""
+    return init_git(tmp_path / "repo")
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    """A real git repository holding a copy of the bundled example, committed."""
+    path = init_git(tmp_path / "example")
+    copy_example(path)
+    commit_all(path, "example")
+    return path
+
+
+def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout
