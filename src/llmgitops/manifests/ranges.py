@@ -132,6 +132,8 @@ def parse_range(text: str) -> Range:
         raise RangeError("empty version range")
     alternatives = []
     for alt in text.split("||"):
+        if not alt.strip():
+            raise RangeError("an empty alternative around '||'")
         tokens = re.findall(r"(?:\^|~|>=|<=|>|<|=)?\s*[^\s^~<>=|]+", alt.strip())
         if not tokens and alt.strip() not in ("", "*"):
             raise RangeError(f"{alt.strip()!r} is not a version range")
