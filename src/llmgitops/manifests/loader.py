@@ -150,6 +150,10 @@ def load_text(text: str, path: str) -> LoadResult:
         pos = _pos(mark) if mark is not None else (1, 1)
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
+        context_mark = getattr(exc, "context_mark", None)
+        if context and context_mark is not None and _pos(context_mark) != pos:
+            line, column = _pos(context_mark)
+            context = f"{context} (started at line {line}, column {column})"
         message = f"{context}: {problem}" if context else str(problem)
         return LoadResult(None, [Finding(path, pos[0], pos[1], "yaml/syntax", Severity.ERROR, message)])
 
