@@ -7,6 +7,7 @@ bumping a Model can break the Prompt that points at it, and that finding belongs
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from .findings import Finding, Severity, sort_findings
 from .manifests.kinds import API_VERSION, ENVIRONMENTS_DIR, YAML_SUFFIXES
 from .manifests.repository import Repository
 from .manifests.source import Source, WorkingTree
-from .schemas import kind_of, validate_document
+from .schemas import FAST_PATH_MIN_DOCUMENTS, kind_of, validate_document
 
 
 def find_root(start: Path) -> Path:
@@ -67,12 +68,14 @@ def scope_of(repo: Repository, root: Path, paths: list[Path]) -> Scope:
 def validate_environment(repo: Repository, name: str) -> list[Finding]:
     state = repo.environment(name)
     findings = list(state.findings)
+    kinds = Counter(m.kind for m in state.manifests)
     for manifest in state.manifests:
         kind, problem = kind_of(manifest.document)
         if problem is not None:
             findings.append(problem)
         elif kind is not None:
-            findings.extend(validate_document(manifest.document, kind))
+            fast = kinds[kind] >= FAST_PATH_MIN_DOCUMENTS
+            findings.extend(validate_document(manifest.document, kind, fast=fast))
     findings.extend(check_environment(repo, state))
     return findings
 
