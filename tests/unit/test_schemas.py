@@ -18,6 +18,13 @@ from minirepo import FILES
 KIND_FILES = [k.schema for k in KINDS.values()]
 
 
+@pytest.mark.parametrize("name", [*KIND_FILES, "common.json"])
+def test_schema_is_valid_2020_12_with_id(name: str) -> None:
+    schema = load_all()[name]
+    Draft202012Validator.check_schema(schema)
+    assert schema["$id"] == SCHEMA_BASE + name
+
+
 def undocumented(schema: Any, path: str = "") -> list[str]:
     """Field definitions without a description; conditions (if/then/else/not) restate fields, so skip them."""
     if not isinstance(schema, dict):
@@ -70,19 +77,20 @@ def _docs() -> list[tuple[str, dict[str, Any]]]:
 
 
 DOCS = _docs()
-MUTANTS = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False),
-                    st.text(max_size=12), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=5),
-                                                                                              st.integers(), max_size=2))
+MUTANTS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=False), st.text(max_size=12),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [prefix]
     if isinstance(node, dict):
         for k, v in node.items():
-            out.extend(_paths(v, prefix + (k,)))
+            out.extend(_paths(v, (*prefix, k)))
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            out.extend(_paths(v, prefix + (i,)))
+            out.extend(_paths(v, (*prefix, i)))
     return out
 
 
