@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from llmgitops.manifests.kinds import KINDS
 from llmgitops.manifests.loader import load_text
-from llmgitops.schemas import load_all, validator
+from llmgitops.schemas import SCHEMA_BASE, load_all, validator
 from llmgitops.schemas.fast import is_valid
 from minirepo import FILES
 
