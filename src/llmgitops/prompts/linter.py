@@ -1,0 +1,363 @@
+"""Linting one Prompt manifest, and every Prompt of an environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from jinja2 import TemplateSyntaxError
+
+from ..findings import Finding, Severity
+from ..manifests.ranges import RangeError, parse_range
+from ..manifests.repository import EnvironmentState, Manifest, Repository
+from ..rules import RULES
+from . import injection, structure
+from .budget import TokenCounter, counter_for
+from .render import (
+    RenderFailure,
+    check_value,
+    declared_sample,
+    describe_problem,
+    maximal_sample,
+    render,
+    with_defaults,
+)
+from .scalars import DocumentPositions, JsonPath
+from .secrets import scan
+from .template import Template, environment, templates_of
+from .variables import Analysis, Problem, analyze
+
+Shape = dict[str, Any]
+IGNORE_ANNOTATION = "llmgitops.dev/ignore"
+
+
+@dataclass
+class PromptLint:
+    """The state of linting one Prompt: its templates, declarations and the findings so far."""
+
+    manifest: Manifest
+    state: EnvironmentState | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @cached_property
+    def positions(self) -> DocumentPositions:
+        return DocumentPositions(self.manifest.document)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.manifest.spec
+
+    @cached_property
+    def declared(self) -> dict[str, Shape]:
+        raw = self.spec.get("input")
+        if not isinstance(raw, dict):
+            return {}
+        return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, dict)}
+
+    @cached_property
+    def user_inputs(self) -> frozenset[str]:
+        return frozenset(k for k, v in self.declared.items() if v.get("source") == "user")
+
+    @cached_property
+    def templates(self) -> list[Template]:
+        return templates_of(self.spec, self.positions)
+
+    @cached_property
+    def examples(self) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+        """(index, example, its input) for each well-formed example."""
+        raw = self.spec.get("examples")
+        out = []
+        for i, example in enumerate(raw if isinstance(raw, list) else []):
+            if isinstance(example, dict):
+                given = example.get("input")
+                out.append((i, example, given if isinstance(given, dict) else {}))
+        return out
+
+    def add(self, pos: tuple[int, int], rule: str, severity: Severity, message: str,
+            hint: str | None = None) -> None:
+        self.findings.append(Finding(self.manifest.relpath, pos[0], pos[1], rule, severity, message, hint))
+
+    def at(self, path: JsonPath, key: bool = False) -> tuple[int, int]:
+        doc = self.manifest.document
+        return doc.key_position(path) if key else doc.position(path)
+
+
+def _example_label(i: int, example: Mapping[str, Any]) -> str:
+    name = example.get("name")
+    return f"example {name!r}" if isinstance(name, str) else f"example {i}"
+
+
+def _problem_position(template: Template, problem: Problem) -> tuple[int, int]:
+    if problem.token is None:
+        return template.at_line(problem.lineno)
+    if problem.token_kind == "string":
+        for quoted in (f"'{problem.token}'", f'"{problem.token}"'):
+            token = template.find_token(problem.lineno, quoted, "string")
+            if token is not None:
+                return template.at(token.offset)
+        return template.at_line(problem.lineno)
+    return template.at_name(problem.lineno, problem.token)
+
+
+def check_templates(lint: PromptLint) -> dict[int, Analysis]:
+    """Syntax, variables, attribute types, sandbox escapes and injection hygiene, per template."""
+    builtins = frozenset(environment().globals)
+    analyses: dict[int, Analysis] = {}
+    for index, template in enumerate(lint.templates):
+        tree = template.tree
+        if isinstance(tree, TemplateSyntaxError):
+            pos = template.at_line(tree.lineno or 1)
+            lint.add(pos, "prompt/template-syntax", Severity.ERROR,
+                     f"{template.label} does not parse: {tree.message} (template line {tree.lineno})",
+                     "Jinja2 syntax: {{ variable }}, {% if … %}…{% endif %}; "
+                     "write a literal {{ as {{ '{{' }}")
+            continue
+        analysis = analyze(tree, lint.declared, lint.user_inputs, builtins)
+        analyses[index] = analysis
+        for problem in analysis.problems:
+            lint.add(_problem_position(template, problem), problem.rule, RULES[problem.rule].severity,
+                     problem.message, problem.hint)
+        for name, lineno in analysis.undeclared.items():
+            lint.add(template.at_name(lineno, name), "prompt/undeclared-variable", Severity.ERROR,
+                     f"{template.label} uses {name!r}, which spec.input does not declare",
+                     f"declare it: input: {{{name}: {{type: string, required: true}}}}")
+        lint.findings.extend(injection.check(template, analysis.sites, lint.manifest.relpath))
+    return analyses
+
+
+def check_variables(lint: PromptLint, analyses: dict[int, Analysis]) -> None:
+    used: set[str] = set()
+    for analysis in analyses.values():
+        used.update(u.name for u in analysis.uses)
+    parsed_all = len(analyses) == len(lint.templates)
+    for name, shape in lint.declared.items():
+        if name not in used and parsed_all:
+            lint.add(lint.at(("spec", "input", name), key=True), "prompt/unused-variable", Severity.WARNING,
+                     f"input {name!r} is declared but no template uses it",
+                     "remove the declaration, or use the variable in a message")
+        if shape.get("required") is True or "default" in shape:
+            continue
+        for index, analysis in analyses.items():
+            unguarded = next((u for u in analysis.uses if u.name == name and not u.guarded), None)
+            if unguarded is not None:
+                template = lint.templates[index]
+                lint.add(template.at_name(unguarded.lineno, name), "prompt/unguarded-optional",
+                         Severity.WARNING,
+                         f"optional input {name!r} has no default and is used unguarded in {template.label}",
+                         f"guard it ({{% if {name} %}}…{{% endif %}}), give it a default, "
+                         f"or use {{{{ {name} | default('') }}}}")
+                break
+
+
+def check_inputs(lint: PromptLint) -> list[int]:
+    """Example inputs and defaults against the declarations; the examples fit to render."""
+    for name, shape in lint.declared.items():
+        if "default" in shape and shape["default"] is not None:
+            for rel, what, expected in check_value(shape["default"], shape):
+                lint.add(lint.at(("spec", "input", name, "default", *rel)), "prompt/default-type",
+                         Severity.ERROR, f"the default of {describe_problem(name, rel, what, expected)}")
+    renderable: list[int] = []
+    for i, example, given in lint.examples:
+        label = _example_label(i, example)
+        base: JsonPath = ("spec", "examples", i, "input")
+        before = len(lint.findings)
+        for name, value in given.items():
+            declaration = lint.declared.get(name)
+            if declaration is None:
+                lint.add(lint.at((*base, name), key=True), "prompt/example-input", Severity.ERROR,
+                         f"{label} sets {name!r}, which spec.input does not declare")
+                continue
+            for rel, what, expected in check_value(value, declaration):
+                lint.add(lint.at((*base, name, *rel)), "prompt/example-input", Severity.ERROR,
+                         f"{label}: {describe_problem(name, rel, what, expected)}")
+        for name, shape in lint.declared.items():
+            if shape.get("required") is True and "default" not in shape and name not in given:
+                where = base if "input" in example else ("spec", "examples", i)
+                lint.add(lint.at(where), "prompt/example-input", Severity.ERROR,
+                         f"{label} omits required input {name!r}")
+        if len(lint.findings) == before:
+            renderable.append(i)
+    return renderable
+
+
+def check_rendering(lint: PromptLint, renderable: list[int],
+                    static_errors: bool) -> list[tuple[str, list[str]]]:
+    """Render each example and the declared defaults; return what rendered, for the token budget."""
+    if not lint.templates or any(isinstance(t.tree, TemplateSyntaxError) for t in lint.templates):
+        return []
+    rendered: list[tuple[str, list[str]]] = []
+    samples: list[tuple[str, JsonPath | None, dict[str, Any]]] = []
+    by_index = {i: (example, given) for i, example, given in lint.examples}
+    for i in renderable:
+        example, given = by_index[i]
+        context = with_defaults(lint.declared, given)
+        samples.append((_example_label(i, example), ("spec", "examples", i), context))
+    if not static_errors:
+        # With a static error already reported, placeholders would only fail on the same line again.
+        samples.append(("the declared defaults and placeholder values", None, declared_sample(lint.declared)))
+    for label, where, context in samples:
+        result = render(lint.templates, context)
+        if isinstance(result, RenderFailure):
+            _render_failure(lint, label, where, result)
+            continue
+        rendered.append((label, result))
+    return rendered
+
+
+def _render_failure(lint: PromptLint, label: str, where: JsonPath | None, failure: RenderFailure) -> None:
+    template = failure.template
+    pos = template.at_line(failure.lineno) if failure.lineno else lint.at(template.path)
+    if where is not None:
+        label += f" (line {lint.at(where)[0]})"
+    lint.add(pos, "prompt/render-error", Severity.ERROR,
+             f"{template.label} fails to render with {label}: {failure.message}",
+             "every example must render with strict undefined: supply the value, or guard it in the template")
+
+
+def check_output_schema(lint: PromptLint) -> None:
+    output = lint.spec.get("output")
+    if not isinstance(output, dict) or output.get("format") != "json":
+        return
+    if not isinstance(output.get("schema"), dict):
+        return
+    import json
+
+    from jsonschema import validators
+    from jsonschema.exceptions import SchemaError
+
+    schema = output["schema"]
+    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        lint.add(lint.at(("spec", "output", "schema", *exc.path)), "prompt/invalid-output-schema",
+                 Severity.ERROR, f"output.schema is not a valid JSON Schema: {exc.message}")
+        return
+    validator = cls(schema)
+    for i, example, _ in lint.examples:
+        if "expected" not in example:
+            continue
+        where: JsonPath = ("spec", "examples", i, "expected")
+        expected = example["expected"]
+        label = _example_label(i, example)
+        from_text = isinstance(expected, str)
+        if from_text:
+            try:
+                expected = json.loads(expected)
+            except ValueError as exc:
+                lint.add(lint.at(where), "prompt/example-output-schema", Severity.ERROR,
+                         f"{label}: expected output is not JSON ({exc})", "output.format is json")
+                continue
+        try:
+            errors = sorted(validator.iter_errors(expected), key=lambda e: list(e.absolute_path))
+        except Exception as exc:  # unresolvable $ref and the like: the schema, not the example, is at fault
+            lint.add(lint.at(("spec", "output", "schema")), "prompt/invalid-output-schema", Severity.ERROR,
+                     f"output.schema cannot be applied: {exc}")
+            return
+        for error in errors:
+            path = where if from_text else (*where, *error.absolute_path)
+            field_name = "/".join(str(p) for p in error.absolute_path) or "(root)"
+            lint.add(lint.at(path), "prompt/example-output-schema", Severity.ERROR,
+                     f"{label}: expected output at {field_name}: {error.message}")
+
+
+def resolve_model(lint: PromptLint) -> Manifest | None:
+    ref = lint.spec.get("modelRef")
+    if lint.state is None or not isinstance(ref, dict):
+        return None
+    name, wanted = ref.get("name"), ref.get("version")
+    if not isinstance(name, str) or not isinstance(wanted, str):
+        return None
+    model = lint.state.find("Model", name)
+    if model is None or model.version is None:
+        return None
+    try:
+        if not parse_range(wanted).satisfied_by(model.version):
+            return None  # the reference check reports the unsatisfied range
+    except RangeError:
+        return None
+    return model
+
+
+def check_budget(lint: PromptLint, rendered: list[tuple[str, list[str]]],
+                 counters: dict[str, TokenCounter]) -> None:
+    model = resolve_model(lint)
+    if model is None or not rendered:
+        return
+    interface = model.spec.get("interface")
+    window = interface.get("maxContextTokens") if isinstance(interface, dict) else None
+    if not isinstance(window, int) or isinstance(window, bool):
+        return
+    config = lint.spec.get("config")
+    output = config.get("maxOutputTokens") if isinstance(config, dict) else None
+    output = output if isinstance(output, int) and not isinstance(output, bool) else 0
+    counter = counters.get(model.relpath)
+    if counter is None:
+        counter = counters[model.relpath] = counter_for(model)
+    chat = lint.spec.get("type") == "chat"
+    candidates = list(rendered)
+    maximal = render(lint.templates, maximal_sample(lint.declared, [g for _, _, g in lint.examples]))
+    if not isinstance(maximal, RenderFailure):
+        candidates.append(("the declared maximum input sizes", maximal))
+    label, parts = max(candidates, key=lambda c: counter.count_prompt(c[1], chat))
+    tokens = counter.count_prompt(parts, chat)
+    if tokens + output <= window:
+        return
+    where = ("spec", "config", "maxOutputTokens") if output else ("spec", "modelRef")
+    lint.add(lint.at(where), "prompt/token-budget", Severity.ERROR,
+             f"the prompt rendered with {label} takes {tokens} tokens, plus maxOutputTokens {output} is "
+             f"{tokens + output}, more than Model {model.name!r} {model.version} allows "
+             f"(interface.maxContextTokens {window}); {counter.describe()}",
+             "shorten the prompt, lower maxOutputTokens or the inputs' maxLength/maxItems, "
+             "or use a model with a larger context window")
+
+
+def _strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    stack: list[tuple[JsonPath, Any]] = [(path, value)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, str):
+            yield where, node
+        elif isinstance(node, dict):
+            stack.extend(((*where, k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*where, i), v) for i, v in enumerate(node))
+
+
+def check_secrets(lint: PromptLint) -> None:
+    severity = {True: Severity.ERROR, False: Severity.WARNING}
+    for where, text in _strings(lint.manifest.data, ()):
+        if where == ("metadata", "annotations", IGNORE_ANNOTATION):
+            continue
+        for match in scan(text):
+            secret = match.rule.startswith("prompt/secret-")
+            field_name = ".".join(str(p) for p in where)
+            hint = ("remove it and rotate the credential: it is in the Git history now" if secret
+                    else "replace it with a made-up value (e.g. an address at example.com)")
+            lint.add(lint.positions.at(where, match.start), match.rule, severity[secret],
+                     f"{match.message} in {field_name}", hint)
+
+
+def lint_prompt(manifest: Manifest, state: EnvironmentState | None,
+                counters: dict[str, TokenCounter] | None = None) -> list[Finding]:
+    lint = PromptLint(manifest, state)
+    lint.findings.extend(structure.check(manifest))
+    analyses = check_templates(lint)
+    check_variables(lint, analyses)
+    static_errors = any(f.severity is Severity.ERROR for f in lint.findings)
+    renderable = check_inputs(lint)
+    rendered = check_rendering(lint, renderable, static_errors)
+    check_output_schema(lint)
+    check_budget(lint, rendered, counters if counters is not None else {})
+    check_secrets(lint)
+    return lint.findings
+
+
+def lint(repo: Repository, state: EnvironmentState) -> list[Finding]:
+    counters: dict[str, TokenCounter] = {}
+    findings: list[Finding] = []
+    for manifest in state.of_kind("Prompt"):
+        findings.extend(lint_prompt(manifest, state, counters))
+    return findings

@@ -1,0 +1,274 @@
+"""Templates of a prompt: parsed in the sandbox, with every template position mapped back into the YAML file.
+
+A Prompt holds its templates in ``spec.template`` (type text) or ``spec.messages[i].content`` (type
+chat). Each becomes a ``Template``: the source text, where it lives in the manifest, its Jinja2 AST (or
+the syntax error), and a lazily built table of token offsets, because Jinja's nodes carry a line
+number but no column.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .scalars import DocumentPositions, JsonPath, Pos
+
+_JINJA_MARKERS = ("{{", "{%", "{#")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+MAX_SEQUENCE = 1_000_000  # characters or items a template may build with * or a filter argument
+MAX_RANGE_TOTAL = 1_000_000  # range() items per render, over all loops
+RENDER_SECONDS = 2.0
+
+
+class LintUndefined(StrictUndefined):
+    """StrictUndefined, except that an absent value is falsy.
+
+    Printing, iterating or comparing an absent input fails, as at runtime with StrictUndefined; but
+    ``{% if x %}`` is how a template guards an optional input, so the test itself must not fail.
+    """
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:  # type: ignore[override]
+        return False
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.range_left = MAX_RANGE_TOTAL
+
+
+class PromptEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox prompts render in, bounded so a hostile template cannot exhaust memory or time.
+
+    Jinja's sandbox stops attribute escapes but not ``'x' * 10**10``, ``"a"|center(10**9)`` or loops
+    nested over huge ranges; those are refused here with a SecurityError.
+    """
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def __init__(self) -> None:
+        super().__init__(undefined=LintUndefined, autoescape=False)
+        self._budget = threading.local()
+        self.globals["range"] = self._counted_range
+        self.filters = {name: _bounded_filter(func) for name, func in self.filters.items()}
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int) and isinstance(left, int) and abs(right) > 4096 and abs(left) > 1:
+                raise SecurityError("exponent too large for a template")
+            return left**right
+        for seq, count in ((left, right), (right, left)):
+            sized = isinstance(seq, (str, list, tuple)) and isinstance(count, int)
+            if sized and len(seq) * count > MAX_SEQUENCE:
+                raise SecurityError(f"a repeated sequence longer than {MAX_SEQUENCE} in a template")
+        return left * right
+
+    def _counted_range(self, *args: int) -> range:
+        result = range(*args)
+        budget: _Budget | None = getattr(self._budget, "value", None)
+        if budget is not None:
+            budget.range_left -= len(result)
+            if budget.range_left < 0:
+                raise SecurityError(f"range() produced more than {MAX_RANGE_TOTAL} items in one render")
+        if len(result) > MAX_SEQUENCE:
+            raise SecurityError("range too large")
+        return result
+
+    @contextmanager
+    def bounded(self) -> Iterator[None]:
+        """One render: a fresh range budget and, on the main thread, a wall-clock limit."""
+        self._budget.value = _Budget()
+        with _deadline(RENDER_SECONDS):
+            try:
+                yield
+            finally:
+                self._budget.value = None
+
+
+class RenderTimeout(Exception):
+    pass
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    # A SIGALRM timer is the one way to interrupt a runaway pure-Python loop; it exists only on the main
+    # thread of a POSIX process, so elsewhere the range and size bounds above are the only guard.
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise RenderTimeout(f"rendering took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _bounded_filter(func: Any) -> Any:
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[1:], *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SEQUENCE:
+                raise SecurityError(f"filter argument {value} is larger than {MAX_SEQUENCE}")
+        return func(*args, **kwargs)
+
+    bounded.__dict__.update(getattr(func, "__dict__", {}))  # keeps jinja_pass_arg (context passing)
+    bounded.__name__ = getattr(func, "__name__", "filter")
+    return bounded
+
+
+_ENV: PromptEnvironment | None = None
+
+
+def environment() -> PromptEnvironment:
+    global _ENV
+    if _ENV is None:
+        _ENV = PromptEnvironment()
+    return _ENV
+
+
+@lru_cache(maxsize=8192)
+def parse(source: str) -> nodes.Template | TemplateSyntaxError:
+    """The AST of a template, or its syntax error. Cached: promoted prompts repeat across environments."""
+    env = environment()
+    if not any(marker in source for marker in _JINJA_MARKERS):
+        # Without a delimiter Jinja sees plain text; skipping the lexer makes plain messages free.
+        tree = nodes.Template([nodes.Output([nodes.TemplateData(source, lineno=1)], lineno=1)], lineno=1)
+        tree.set_environment(env)
+        return tree
+    try:
+        return env.parse(source)
+    except TemplateSyntaxError as exc:
+        return exc
+
+
+@lru_cache(maxsize=8192)
+def compiled(source: str) -> Any:
+    """The compiled jinja2 Template for a source that parses (compiling costs more than parsing)."""
+    tree = parse(source)
+    assert not isinstance(tree, TemplateSyntaxError)
+    return environment().from_string(tree)
+
+
+@dataclass
+class Token:
+    offset: int  # in the template source
+    lineno: int
+    kind: str
+    value: str
+
+
+@dataclass
+class Template:
+    """One template string of a prompt and where it lives in the manifest."""
+
+    source: str
+    path: JsonPath  # ("spec", "template") or ("spec", "messages", i, "content")
+    positions: DocumentPositions
+    role: str | None = None  # the message role, None for a text template
+    _tokens: list[Token] | None = field(default=None, repr=False)
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def tree(self) -> nodes.Template | TemplateSyntaxError:
+        return parse(self.source)
+
+    @property
+    def label(self) -> str:
+        if self.role is None:
+            return "spec.template"
+        return f"the {self.role} message (spec.messages[{self.path[2]}])"
+
+    def line_start(self, lineno: int) -> int:
+        """Offset where the template's line ``lineno`` starts (Jinja counts \\r\\n, \\r and \\n alike)."""
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(self.source))]
+        starts = self._line_starts
+        return starts[min(max(lineno, 1), len(starts)) - 1]
+
+    def tokens(self) -> list[Token]:
+        if self._tokens is None:
+            self._tokens = _tokens(self.source)
+        return self._tokens
+
+    def find_token(self, lineno: int, value: str, kind: str = "name", after: int = -1) -> Token | None:
+        wanted = (lineno, kind, value)
+        for token in self.tokens():
+            if (token.lineno, token.kind, token.value) == wanted and token.offset > after:
+                return token
+        return None
+
+    def at(self, offset: int) -> Pos:
+        """The YAML file position of template character ``offset``."""
+        return self.positions.at(self.path, offset)
+
+    def at_line(self, lineno: int) -> Pos:
+        """The YAML position of a template line: its first Jinja construct, else its first non-blank."""
+        start = self.line_start(lineno)
+        end = self.line_start(lineno + 1) if lineno < len(self._line_starts or []) else len(self.source)
+        line = self.source[start:end]
+        marks = [i for i in (line.find(m) for m in _JINJA_MARKERS) if i != -1]
+        column = min(marks) if marks else len(line) - len(line.lstrip())
+        return self.at(start + column)
+
+    def at_name(self, lineno: int, name: str, kind: str = "name") -> Pos:
+        token = self.find_token(lineno, name, kind)
+        return self.at(token.offset) if token is not None else self.at_line(lineno)
+
+
+def _tokens(source: str) -> list[Token]:
+    """Jinja's raw token stream with the offset of each token in ``source``.
+
+    The lexer yields each token's raw text in order (a data token may lose trailing white space to
+    ``{%-``), so searching for it from the end of the previous one finds its exact offset.
+    """
+    out: list[Token] = []
+    cursor = 0
+    normalized = _NEWLINE.sub("\n", source)
+    # Offsets are found in the normalized text; convert back through line/column when \r was present.
+    try:
+        for lineno, kind, value in environment().lexer.tokeniter(normalized, None):
+            found = normalized.find(value, cursor)
+            if found == -1:
+                continue
+            out.append(Token(found, lineno, kind, value))
+            cursor = found + len(value)
+    except TemplateSyntaxError:
+        pass  # tokens up to the error are enough to place names before it
+    if normalized != source:
+        starts = [0, *(m.end() for m in _NEWLINE.finditer(source))]
+        nstarts = [0, *(m.end() for m in re.finditer("\n", normalized))]
+        for token in out:
+            line = token.lineno
+            column = token.offset - nstarts[min(line, len(nstarts)) - 1]
+            token.offset = starts[min(line, len(starts)) - 1] + column
+    return out
+
+
+def templates_of(spec: dict[str, Any], positions: DocumentPositions) -> list[Template]:
+    out: list[Template] = []
+    if isinstance(spec.get("template"), str):
+        out.append(Template(spec["template"], ("spec", "template"), positions))
+    messages = spec.get("messages")
+    if isinstance(messages, list):
+        for i, message in enumerate(messages):
+            if isinstance(message, dict) and isinstance(message.get("content"), str):
+                role = message.get("role") if isinstance(message.get("role"), str) else "unknown"
+                out.append(Template(message["content"], ("spec", "messages", i, "content"), positions, role))
+    return out
+
