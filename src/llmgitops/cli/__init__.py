@@ -20,6 +20,8 @@ from ..errors import EXIT_INTERNAL
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("llmgitops.cli.validate_cmd", "validate"),
     "init": ("llmgitops.cli.init_cmd", "init"),
+    "check-versions": ("llmgitops.cli.versions_cmd", "check_versions"),
+    "bump": ("llmgitops.cli.versions_cmd", "bump"),
 }
 
 

@@ -54,9 +54,11 @@ def same(a: Any, b: Any) -> bool:
 def get(data: Any, path: Sequence[str | int]) -> Any:
     node = data
     for part in path:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
+        if isinstance(node, list):
+            if not isinstance(part, int) or not 0 <= part < len(node):
+                return MISSING
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):  # noqa: SIM114
+        elif isinstance(node, dict) and isinstance(part, str) and part in node:
             node = node[part]
         else:
             return MISSING
