@@ -34,6 +34,16 @@ HOOKS: tuple[Hook, ...] = (
         description="Validate llmgitops manifests: schemas, references, DVC pointers, names, promotion chain.",
         files=r"^(environments/.*\.ya?ml|.*\.dvc)$",
     ),
+    Hook(
+        id="llmgitops-check-versions",
+        name="llmgitops check-versions",
+        entry="llmgitops check-versions",
+        description="Every changed manifest carries the semver bump its content demands; published versions "
+                    "never change (staged changes, or --from-ref/--to-ref in CI and pre-push).",
+        files="",  # a changed DVC pointer or data file changes the manifests that reference it
+        pass_filenames=False,
+        stages=("pre-commit", "pre-push", "manual"),
+    ),
 )
 
 
