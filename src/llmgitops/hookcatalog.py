@@ -44,6 +44,14 @@ HOOKS: tuple[Hook, ...] = (
         pass_filenames=False,
         stages=("pre-commit", "pre-push", "manual"),
     ),
+    Hook(
+        id="llmgitops-lint-prompts",
+        name="llmgitops lint-prompts",
+        entry="llmgitops lint-prompts",
+        description="Lint prompts: templates compile, variables declared and used, examples render, token "
+                    "budgets fit the model, no secrets, personal data or injection holes.",
+        files=r"^environments/[^/]+/(prompts|models)/.*\.ya?ml$",
+    ),
 )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .checks import check_environment, check_repository
+from .config import configure
 from .findings import Finding, Severity, sort_findings
 from .manifests.kinds import API_VERSION, ENVIRONMENTS_DIR, YAML_SUFFIXES
 from .manifests.repository import Repository
@@ -106,4 +107,4 @@ def validate(root: Path, paths: list[Path] | None = None, source: Source | None 
     for relpath in sorted(set(scope.files)):
         findings.extend(validate_standalone(repo, relpath))
     findings.extend(check_repository(repo, sorted(scope.environments)))
-    return sort_findings(findings)
+    return sort_findings(configure(findings, repo))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import prompts
 from ..findings import Finding
 from ..manifests.repository import EnvironmentState, Repository
 from . import files, layout, models, promotion, references
@@ -15,6 +16,7 @@ ENVIRONMENT_CHECKS: tuple[EnvironmentCheck, ...] = (
     references.check,
     files.check,
     models.check,
+    prompts.lint,
 )
 
 

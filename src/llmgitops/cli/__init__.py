@@ -19,6 +19,7 @@ from ..errors import EXIT_INTERNAL
 # command name -> (module, attribute); the module is imported on first use
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("llmgitops.cli.validate_cmd", "validate"),
+    "lint-prompts": ("llmgitops.cli.prompts_cmd", "lint_prompts"),
     "init": ("llmgitops.cli.init_cmd", "init"),
     "check-versions": ("llmgitops.cli.versions_cmd", "check_versions"),
     "bump": ("llmgitops.cli.versions_cmd", "bump"),

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
 
-from ..findings import Finding, Severity
+from ..findings import Finding, Severity, sort_findings
+from ..manifests.kinds import KINDS
 from ..manifests.ranges import RangeError, parse_range
 from ..manifests.repository import EnvironmentState, Manifest, Repository
+from ..manifests.source import Source, WorkingTree
 from ..rules import RULES
 from . import injection, structure
 from .budget import TokenCounter, counter_for
@@ -31,6 +34,7 @@ from .variables import Analysis, Problem, analyze
 
 Shape = dict[str, Any]
 IGNORE_ANNOTATION = "llmgitops.dev/ignore"
+PROMPTS_FOLDER = KINDS["Prompt"].folder
 
 
 @dataclass
@@ -361,3 +365,30 @@ def lint(repo: Repository, state: EnvironmentState) -> list[Finding]:
     for manifest in state.of_kind("Prompt"):
         findings.extend(lint_prompt(manifest, state, counters))
     return findings
+
+
+def lint_paths(root: Path, paths: list[Path] | None = None, source: Source | None = None) -> list[Finding]:
+    """`llmgitops lint-prompts`: the Prompts of every environment the paths touch, configured.
+
+    Scope is validate's: an environment is linted whole because a Model change moves its Prompts'
+    token budgets. Prompt files that do not load report why; a Prompt YAML outside environments/ is
+    linted too, without a Model to budget against.
+    """
+    from ..config import configure
+    from ..validate import Scope, scope_of
+
+    repo = Repository(source or WorkingTree(root))
+    scope = scope_of(repo, root, paths) if paths else Scope(environments=set(repo.environment_names()))
+    findings = list(scope.findings)
+    for name in sorted(scope.environments):
+        state = repo.environment(name)
+        findings.extend(f for f in state.findings if f"/{PROMPTS_FOLDER}/" in f.path)
+        findings.extend(lint(repo, state))
+    counters: dict[str, TokenCounter] = {}
+    for relpath in sorted(set(scope.files)):
+        manifest, problems = repo.load_file(relpath)
+        if manifest is None:
+            findings.extend(problems)
+        elif manifest.kind == "Prompt":
+            findings.extend(lint_prompt(manifest, None, counters))
+    return sort_findings(configure(findings, repo))

@@ -31,27 +31,44 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
     return {"errors": counts["error"], "warnings": counts["warning"], "infos": counts["info"]}
 
 
+def suppressed(f: Finding) -> bool:
+    """A finding silenced in its manifest (llmgitops.config): reported as info, never counted."""
+    return bool(f.extra.get("suppressed"))
+
+
+def _message(f: Finding) -> str:
+    note = f.extra.get("suppressed")
+    return f"{f.message} (suppressed by {note['by']})" if isinstance(note, dict) else f.message
+
+
 def summary_line(findings: Sequence[Finding]) -> str:
-    s = summary(findings)
-    if not findings:
-        return "no problems found"
+    silenced = sum(1 for f in findings if suppressed(f))
+    s = summary([f for f in findings if not suppressed(f)])
+    if len(findings) == silenced:
+        return "no problems found" + (f", {silenced} suppressed" if silenced else "")
     parts = [f"{s['errors']} error{'s' * (s['errors'] != 1)}",
              f"{s['warnings']} warning{'s' * (s['warnings'] != 1)}"]
+    if silenced:
+        parts.append(f"{silenced} suppressed")
     return ", ".join(parts)
 
 
 def as_text(findings: Sequence[Finding]) -> str:
     lines = []
     for f in findings:
-        lines.append(f"{_where(f)}: {f.severity.value} {f.rule}: {f.message}")
+        lines.append(f"{_where(f)}: {f.severity.value} {f.rule}: {_message(f)}")
         if f.hint:
             lines.append(f"    hint: {f.hint}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def as_json(findings: Sequence[Finding], extra: dict[str, Any] | None = None) -> str:
-    doc = {"version": 1, "tool": "llmgitops", "findings": [f.to_dict() for f in findings],
-           "summary": summary(findings), **(extra or {})}
+    kept = [f for f in findings if not suppressed(f)]
+    doc = {"version": 1, "tool": "llmgitops", "findings": [f.to_dict() for f in kept],
+           "summary": summary(kept), **(extra or {})}
+    silenced = [f.to_dict() for f in findings if suppressed(f)]
+    if silenced:
+        doc["suppressed"] = silenced
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
@@ -66,7 +83,7 @@ def as_github(findings: Sequence[Finding]) -> str:
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
     lines = []
     for f in findings:
-        message = f.message + (f"\nhint: {f.hint}" if f.hint else "")
+        message = _message(f) + (f"\nhint: {f.hint}" if f.hint else "")
         props = (f"file={_gh_escape(f.path, True)},line={max(f.line, 1)},col={max(f.column, 1)},"
                  f"title={_gh_escape(f.rule, True)}")
         lines.append(f"::{level[f.severity]} {props}::{_gh_escape(message)}")
@@ -80,7 +97,7 @@ def as_sarif(findings: Sequence[Finding]) -> str:
     results = []
     for f in findings:
         message = f.message + (f" (hint: {f.hint})" if f.hint else "")
-        results.append({
+        result: dict[str, Any] = {
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": level[f.severity],
@@ -89,7 +106,12 @@ def as_sarif(findings: Sequence[Finding]) -> str:
                 "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
             }}],
-        })
+        }
+        note = f.extra.get("suppressed")
+        if isinstance(note, dict):
+            result["level"] = level[Severity(note["severity"])]
+            result["suppressions"] = [{"kind": "inSource", "justification": note["by"]}]
+        results.append(result)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
