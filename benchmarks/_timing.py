@@ -21,7 +21,7 @@ def wall(cmd: Sequence[str], cwd: Path, expect: int | None = None) -> float:
 def alternate(commands: dict[str, tuple[Sequence[str], int | None]], cwd: Path, rounds: int) -> dict[str, float]:
     """Median wall seconds of each command, run in turn ``rounds`` times after one warm-up each."""
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for name, (cmd, expect) in commands.items():
+    for cmd, expect in commands.values():
         wall(cmd, cwd, expect)
     for _ in range(rounds):
         for name, (cmd, expect) in commands.items():

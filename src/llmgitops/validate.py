@@ -97,10 +97,7 @@ def validate_standalone(repo: Repository, relpath: str) -> list[Finding]:
 
 def validate(root: Path, paths: list[Path] | None = None, source: Source | None = None) -> list[Finding]:
     repo = Repository(source or WorkingTree(root))
-    if not paths:
-        scope = Scope(environments=set(repo.environment_names()))
-    else:
-        scope = scope_of(repo, root, paths)
+    scope = scope_of(repo, root, paths) if paths else Scope(environments=set(repo.environment_names()))
     findings = list(scope.findings)
     for name in sorted(scope.environments):
         findings.extend(validate_environment(repo, name))

@@ -44,7 +44,7 @@ def test_max_satisfying_orders_by_semver_not_text() -> None:
     assert max_satisfying(["1.0.0"], "^2") is None
 
 
-versions = st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(0, 20)).map(lambda t: "%d.%d.%d" % t)
+versions = st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(0, 20)).map(lambda t: ".".join(map(str, t)))
 
 
 @given(versions, versions)

@@ -80,11 +80,11 @@ class Document:
     def get(self, path: Path_, default: Any = None) -> Any:
         node: Any = self.data
         for part in path:
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
+            if not isinstance(node, (dict, list)):
+                return default
+            try:
                 node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-                node = node[part]
-            else:
+            except (KeyError, IndexError, TypeError):
                 return default
         return node
 

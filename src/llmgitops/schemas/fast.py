@@ -31,10 +31,7 @@ def _rewrite(node: Any) -> Any:
         if ref.startswith(COMMON + "#"):
             ref = ref[len(COMMON):]
         siblings = {k: v for k, v in out.items() if k not in ("$ref", "description", "title", "$comment")}
-        if siblings:
-            out = {**siblings, "allOf": [*siblings.get("allOf", []), {"$ref": ref}]}
-        else:
-            out = {"$ref": ref}
+        out = {**siblings, "allOf": [*siblings.get("allOf", []), {"$ref": ref}]} if siblings else {"$ref": ref}
     return out
 
 
