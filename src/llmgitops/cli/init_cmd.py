@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import LLMGitOpsError
 from ..scaffold import scaffold
 from ..validate import validate
 from .options import report
@@ -17,7 +18,10 @@ from .options import report
 def init(directory: Path, force: bool, no_git: bool, no_dvc: bool) -> int:
     """Scaffold a GitOps repository: environments dev, staging and prod with an example of every kind,
     pre-commit wired to the llmgitops hooks, editor schemas, .gitignore, and `git init` / `dvc init`."""
-    result = scaffold(directory, force=force, git=not no_git, dvc=not no_dvc)
+    try:
+        result = scaffold(directory, force=force, git=not no_git, dvc=not no_dvc)
+    except OSError as exc:
+        raise LLMGitOpsError(f"cannot create {directory}: {exc.strerror or exc}") from None
     click.echo(f"created {len(result.files)} files in {result.root}", err=True)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
