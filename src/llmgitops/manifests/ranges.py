@@ -97,13 +97,9 @@ def _expand(token: str) -> list[Comparator]:
     if wild[0]:
         return [] if op in ("=", ">=", "<=", "^", "~") else [Comparator("<", _floor(0))]
     if op == "^":
-        if wild[1]:
+        if wild[1] or major > 0:
             upper = _floor(major + 1)
-        elif major > 0:
-            upper = _floor(major + 1)
-        elif wild[2]:
-            upper = _floor(0, minor + 1)
-        elif minor > 0:
+        elif wild[2] or minor > 0:
             upper = _floor(0, minor + 1)
         else:
             upper = _floor(0, 0, patch + 1)
