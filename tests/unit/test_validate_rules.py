@@ -66,6 +66,11 @@ CASES: list[tuple[str, str, str | None, dict[str, str | None]]] = [
     ("dvc/invalid-pointer", MODEL, "path: data/chat.dvc", {"data/chat.dvc": "outs: {a: 1\n"}),
     ("dvc/invalid-pointer", MODEL, "path: data/chat.dvc", {"data/chat.dvc": "deps: []\n"}),
     ("dvc/missing-hash", MODEL, "path: data/chat.dvc", {"data/chat.dvc": "outs:\n- size: 3\n  path: chat\n"}),
+    ("environment/canary-steps", STAGING, "steps: [5, 50, 25, 100]", edit(STAGING, "    from: dev\n", "    from: dev\n  deploy:\n    target: local\n    steps: [5, 50, 25, 100]\n")),
+    ("environment/canary-steps", STAGING, "steps: [5, 25, 100, 50]", edit(STAGING, "    from: dev\n", "    from: dev\n  deploy:\n    target: local\n    steps: [5, 25, 100, 50]\n")),
+    ("environment/default-provider", DEV, "default: true  # second", edit(DEV, "    from: null\n", "    from: null\n  providers:\n    a: {type: replay, recordings: data, default: true}\n    b:\n      type: replay\n      recordings: data\n      default: true  # second\n")),
+    ("ref/unknown-provider", SUITE, "provider: nowhere", edit(SUITE, "  dataset:\n", "  provider: nowhere\n  dataset:\n")),
+    ("ref/unresolved", DEV, "name: ghost", edit(DEV, "    from: null\n", "    from: null\n  overrides:\n    - target:\n        kind: Model\n        name: ghost\n      patch: {}\n")),
     ("model/context-exceeds", MODEL, "max_model_len: 9000", edit(MODEL, "max_model_len: 4096", "max_model_len: 9000")),
 ]
 

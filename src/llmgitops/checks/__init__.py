@@ -7,7 +7,7 @@ from collections.abc import Callable
 from .. import prompts
 from ..findings import Finding
 from ..manifests.repository import EnvironmentState, Repository
-from . import files, layout, models, promotion, references
+from . import environments, files, layout, models, promotion, references
 
 EnvironmentCheck = Callable[[Repository, EnvironmentState], list[Finding]]
 
@@ -16,6 +16,7 @@ ENVIRONMENT_CHECKS: tuple[EnvironmentCheck, ...] = (
     references.check,
     files.check,
     models.check,
+    environments.check,
     prompts.lint,
 )
 
