@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from ..findings import Finding
@@ -27,7 +28,7 @@ def _steps(env: Manifest) -> list[Finding]:
     if not isinstance(steps, list) or not all(isinstance(s, int) for s in steps) or not steps:
         return []  # the schema says what is wrong with its shape
     where = ("spec", "deploy", "steps")
-    if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+    if any(b <= a for a, b in pairwise(steps)):
         return [env.finding(where, "environment/canary-steps", f"canary steps {steps} do not increase",
                             "list traffic percentages in the order they are reached, e.g. [5, 25, 50, 100]")]
     if steps[-1] != 100:
