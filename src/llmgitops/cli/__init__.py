@@ -23,6 +23,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("llmgitops.cli.init_cmd", "init"),
     "check-versions": ("llmgitops.cli.versions_cmd", "check_versions"),
     "bump": ("llmgitops.cli.versions_cmd", "bump"),
+    "promote": ("llmgitops.cli.promote_cmd", "promote"),
+    "render": ("llmgitops.cli.render_cmd", "render"),
+    "pipeline": ("llmgitops.cli.pipeline_cmd", "pipeline"),
+    "status": ("llmgitops.cli.status_cmd", "status"),
+    "step": ("llmgitops.cli.step_cmd", "step"),
 }
 
 
