@@ -7,7 +7,6 @@ bumping a Model can break the Prompt that points at it, and that finding belongs
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from .findings import Finding, Severity, sort_findings
 from .manifests.kinds import API_VERSION, ENVIRONMENTS_DIR, YAML_SUFFIXES
 from .manifests.repository import Repository
 from .manifests.source import Source, WorkingTree
-from .schemas import FAST_PATH_MIN_DOCUMENTS, kind_of, validate_document
+from .schemas import kind_of, validate_document
 
 
 def find_root(start: Path) -> Path:
@@ -69,14 +68,12 @@ def scope_of(repo: Repository, root: Path, paths: list[Path]) -> Scope:
 def validate_environment(repo: Repository, name: str) -> list[Finding]:
     state = repo.environment(name)
     findings = list(state.findings)
-    kinds = Counter(m.kind for m in state.manifests)
     for manifest in state.manifests:
         kind, problem = kind_of(manifest.document)
         if problem is not None:
             findings.append(problem)
         elif kind is not None:
-            fast = kinds[kind] >= FAST_PATH_MIN_DOCUMENTS
-            findings.extend(validate_document(manifest.document, kind, fast=fast))
+            findings.extend(validate_document(manifest.document, kind))
     findings.extend(check_environment(repo, state))
     return findings
 

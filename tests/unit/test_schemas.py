@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,3 +112,26 @@ def test_fast_path_agrees_with_jsonschema(index: int, data: st.DataObject) -> No
         parent[path[-1]] = data.draw(MUTANTS)
     slow_ok = not list(validator(kind).iter_errors(doc))
     assert is_valid(kind, doc) is slow_ok
+
+
+def test_compiled_validator_cache_survives_corruption_and_read_only_dirs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmgitops.schemas import fast
+
+    doc = load_text(FILES["environments/dev/models/chat.yaml"], "m.yaml").document
+    assert doc is not None
+    monkeypatch.setenv("LLMGITOPS_CACHE_DIR", str(tmp_path / "cache"))
+    fast.compiled.cache_clear()
+    assert fast.is_valid("Model", doc.data) is True
+    [cached] = list((tmp_path / "cache" / "llmgitops" / "schemas").iterdir())
+    cached.write_bytes(b"not a code object")
+    fast.compiled.cache_clear()
+    assert fast.is_valid("Model", {"kind": "Model"}) is False
+    assert cached.read_bytes() != b"not a code object"  # rewritten
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("LLMGITOPS_CACHE_DIR", str(blocker))  # cannot hold a directory
+    fast.compiled.cache_clear()
+    assert fast.is_valid("Model", doc.data) is True
+    fast.compiled.cache_clear()

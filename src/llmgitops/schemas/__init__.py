@@ -66,18 +66,13 @@ def kind_of(doc: Document) -> tuple[str | None, Finding | None]:
     return kind, None
 
 
-# compiling a kind's fast validator costs about as much as checking 150 manifests with jsonschema,
-# so it pays only for large batches (CI on a big repository), not for a hook on a few files
-FAST_PATH_MIN_DOCUMENTS = 64
+def validate_document(doc: Document, kind: str) -> list[Finding]:
+    """Schema findings for one document: the compiled validator answers for the valid majority,
+    jsonschema explains the rest (its messages and paths are what findings are made of)."""
+    from .fast import is_valid
 
-
-def validate_document(doc: Document, kind: str, fast: bool = False) -> list[Finding]:
-    """Schema findings for one document; ``fast`` asks the compiled validator first."""
-    if fast:
-        from .fast import is_valid
-
-        if is_valid(kind, doc.data):
-            return []
+    if is_valid(kind, doc.data):
+        return []
     findings: list[Finding] = []
     for error in validator(kind).iter_errors(doc.data):
         findings.extend(_findings_for(doc, error))

@@ -5,13 +5,25 @@ fastjsonschema speaks draft-07, so each kind's schema is bundled into a draft-07
 definitions are inlined under ``$defs`` (JSON pointers work the same in both drafts) and every ``$ref``
 that has sibling keywords is wrapped in ``allOf`` (draft-07 ignores a ``$ref``'s siblings, 2020-12 does
 not). The schema tests check that both validators agree.
+
+Generating and compiling a validator costs ~0.1 s per kind, more than a hook's whole budget, so the
+compiled code object is cached on disk (like a .pyc), keyed by the bundle's hash, the fastjsonschema
+version and the interpreter's bytecode magic. A cache that cannot be written only costs speed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
+import importlib.util
+import json
+import marshal
+import os
+import tempfile
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from ..manifests.kinds import KINDS
@@ -44,6 +56,23 @@ def bundle(schemas: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
     return bundled
 
 
+def cache_dir() -> Path:
+    base = os.environ.get("LLMGITOPS_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "llmgitops" / "schemas"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @cache
 def compiled(kind: str) -> Callable[[Any], Any] | None:
     """The compiled validator for ``kind``, or None when fastjsonschema is unavailable."""
@@ -53,7 +82,23 @@ def compiled(kind: str) -> Callable[[Any], Any] | None:
         return None
     from . import load_all
 
-    return fastjsonschema.compile(bundle(load_all(), kind), use_default=False, use_formats=False)  # type: ignore[no-any-return]
+    definition = bundle(load_all(), kind)
+    key = hashlib.sha256(
+        json.dumps(definition, sort_keys=True).encode() + fastjsonschema.VERSION.encode() + importlib.util.MAGIC_NUMBER
+    ).hexdigest()[:24]
+    path = cache_dir() / f"{kind.lower()}-{key}.bin"
+    code = None
+    try:
+        code = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        source = fastjsonschema.compile_to_code(definition, use_default=False, use_formats=False)
+        code = compile(source, f"<llmgitops schema {kind}>", "exec")
+        with contextlib.suppress(OSError):  # a read-only home only costs speed
+            _write_atomically(path, marshal.dumps(code))
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # our own generated code, keyed by the hash of our own schema
+    validate: Callable[[Any], Any] = namespace["validate"]
+    return validate
 
 
 def is_valid(kind: str, data: Any) -> bool | None:
