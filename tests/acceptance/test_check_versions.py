@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import assert_no_traceback, commit_all, git, init_git, run_cli
 from minirepo import write
 
