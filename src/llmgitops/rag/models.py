@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .spec import ModelPin
@@ -104,12 +105,13 @@ def _from_hub_cache(pin: ModelPin) -> LocalModel | None:
     return None
 
 
+@lru_cache(maxsize=64)
 def locate(pin: ModelPin) -> LocalModel | None:
     """The installed copy of ``pin``, or None when this machine has none (hook environments usually don't)."""
     bundle = bundle_for(pin.id)
     if bundle is not None:
-        version = _distribution_version(bundle.distribution)
-        base = _module_dir(bundle.module) if version else None
+        base = _module_dir(bundle.module)  # cheap; reading distribution metadata is not
+        version = _distribution_version(bundle.distribution) if base is not None else None
         if version and base is not None:
             identity = f"{bundle.distribution}=={version}:{pin.id}:{bundle.variant or bundle.subdir}"
             path = base / bundle.subdir if bundle.subdir else None

@@ -157,6 +157,7 @@ class RagSpec:
     embedding: EmbeddingSpec
     index: IndexSpec
     retrieval: RetrievalSpec
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def major(self) -> int | None:
@@ -259,4 +260,4 @@ class RagSpec:
             score_threshold=float(threshold) if threshold is not None else None,
             reranker=reranker,
         )
-        return cls(name, version, tuple(sources), parsing, chunking, embedding, index, retrieval)
+        return cls(name, version, tuple(sources), parsing, chunking, embedding, index, retrieval, spec)

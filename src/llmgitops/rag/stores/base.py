@@ -66,6 +66,7 @@ class Record:
     id: str
     doc_id: str
     text: str
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,13 @@ class VectorStore(Protocol):
 
     kind: str
 
-    def build(self, spec: CollectionSpec, records: Sequence[Record], vectors: Matrix) -> None:
-        """Create ``spec.name`` holding ``records`` with ``vectors``; StoreError if it already exists."""
+    def build(self, spec: CollectionSpec, records: Sequence[Record], vectors: Matrix,
+              info: dict[str, Any] | None = None) -> None:
+        """Create ``spec.name`` holding ``records`` with ``vectors``; StoreError if it already exists.
+        ``info`` (JSON) is kept with the collection: what built it, for the next re-index plan."""
         ...
+
+    def info(self, collection: str) -> dict[str, Any]: ...
 
     def exists(self, collection: str) -> bool: ...
 

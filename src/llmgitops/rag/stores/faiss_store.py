@@ -138,7 +138,12 @@ class FaissStore:
     def count(self, collection: str) -> int:
         return int(self._meta(collection).get("count", 0))
 
-    def build(self, spec: CollectionSpec, records: Sequence[Record], vectors: Matrix) -> None:
+    def info(self, collection: str) -> dict[str, Any]:
+        info = self._meta(collection).get("info")
+        return info if isinstance(info, dict) else {}
+
+    def build(self, spec: CollectionSpec, records: Sequence[Record], vectors: Matrix,
+              info: dict[str, Any] | None = None) -> None:
         import faiss
 
         final = self._dir(spec.name)
@@ -153,9 +158,11 @@ class FaissStore:
             faiss.write_index(index, str(staging / "index.faiss"))
             with open(staging / "records.jsonl", "w", encoding="utf-8") as fh:
                 for record in records:
-                    fh.write(json.dumps({"id": record.id, "doc_id": record.doc_id, "text": record.text},
+                    fh.write(json.dumps({"id": record.id, "doc_id": record.doc_id, "text": record.text,
+                                         "title": record.title},
                                         ensure_ascii=False) + "\n")
-            _write_json(staging / "meta.json", {"spec": spec.to_dict(), "count": len(records)})
+            _write_json(staging / "meta.json", {"spec": spec.to_dict(), "count": len(records),
+                                                "info": info or {}})
             os.rename(staging, final)  # the collection appears complete or not at all
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -172,7 +179,7 @@ class FaissStore:
             with open(folder / "records.jsonl", encoding="utf-8") as fh:
                 for line in fh:
                     item = json.loads(line)
-                    records.append(Record(item["id"], item["doc_id"], item["text"]))
+                    records.append(Record(item["id"], item["doc_id"], item["text"], item.get("title")))
             if index.ntotal != len(records):
                 raise StoreError(f"FAISS collection {collection!r} is inconsistent: "
                                  f"{index.ntotal} vectors, {len(records)} records")

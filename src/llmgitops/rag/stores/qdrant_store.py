@@ -19,6 +19,7 @@ from .base import CollectionSpec, Hit, Matrix, Record, StoreError, check_name
 _DISTANCES = {"cosine": "COSINE", "dot": "DOT", "l2": "EUCLID"}
 _BATCH = 256
 _META_KEY = "llmgitops"
+_INFO_KEY = "llmgitops-info"
 
 
 def point_id(chunk_id: str) -> str:
@@ -51,13 +52,10 @@ class QdrantStore:
         return sorted(c.name for c in self.client.get_collections().collections)
 
     def describe(self, collection: str) -> CollectionSpec:
-        if not self.exists(collection):
-            raise StoreError(f"Qdrant collection {collection!r} does not exist at {self.location}")
-        info = self.client.get_collection(collection)
-        meta = (info.config.metadata or {}).get(_META_KEY)
+        meta = self._metadata(collection).get(_META_KEY)
         if isinstance(meta, dict):
             return CollectionSpec.from_dict(meta)
-        vectors = info.config.params.vectors
+        vectors = self.client.get_collection(collection).config.params.vectors
         if not hasattr(vectors, "size"):
             raise StoreError(f"Qdrant collection {collection!r} uses named vectors, which this adapter does not read")
         distance = {v: k for k, v in _DISTANCES.items()}.get(vectors.distance.name, "cosine")
@@ -68,7 +66,17 @@ class QdrantStore:
             raise StoreError(f"Qdrant collection {collection!r} does not exist at {self.location}")
         return int(self.client.count(collection, exact=True).count)
 
-    def build(self, spec: CollectionSpec, records: Sequence[Record], vectors: Matrix) -> None:
+    def _metadata(self, collection: str) -> dict[str, Any]:
+        if not self.exists(collection):
+            raise StoreError(f"Qdrant collection {collection!r} does not exist at {self.location}")
+        return dict(self.client.get_collection(collection).config.metadata or {})
+
+    def info(self, collection: str) -> dict[str, Any]:
+        info = self._metadata(collection).get(_INFO_KEY)
+        return info if isinstance(info, dict) else {}
+
+    def build(self, spec: CollectionSpec, records: Sequence[Record], vectors: Matrix,
+              info: dict[str, Any] | None = None) -> None:
         from qdrant_client import models
 
         check_name(spec.name)
@@ -90,14 +98,15 @@ class QdrantStore:
                                                distance=getattr(models.Distance, _DISTANCES[spec.distance])),
             hnsw_config=models.HnswConfigDiff(m=spec.hnsw.m, ef_construct=spec.hnsw.ef_construction),
             quantization_config=quantization,
-            metadata={_META_KEY: spec.to_dict()},
+            metadata={_META_KEY: spec.to_dict(), _INFO_KEY: info or {}},
         )
         try:
             for start in range(0, len(records), _BATCH):
                 batch = records[start:start + _BATCH]
                 self.client.upsert(spec.name, wait=True, points=[
                     models.PointStruct(id=point_id(r.id), vector=vectors[start + i].tolist(),
-                                       payload={"chunk_id": r.id, "doc_id": r.doc_id, "text": r.text})
+                                       payload={"chunk_id": r.id, "doc_id": r.doc_id, "text": r.text,
+                                                "title": r.title})
                     for i, r in enumerate(batch)])
         except BaseException:
             self.client.delete_collection(spec.name)  # all or nothing
