@@ -71,12 +71,7 @@ def check_versions(paths: tuple[Path, ...], base_ref: str | None, head_ref: str 
     git = Git.discover(repo or Path.cwd())
     if stdin_refs:
         updates = parse_ref_updates(sys.stdin.read(), stdin_refs)
-        # what the receiving side already has: every ref (pre-receive), the remote's tracking refs (pre-push)
-        if stdin_refs == "pre-receive":
-            known = ["--all"]
-        else:
-            known = [f"--remotes={remote}" if remote else "--remotes"]
-        result = check_ref_updates(git, updates, known)
+        result = check_ref_updates(git, updates, _known_refs(stdin_refs, remote))
     elif base_ref:
         result = check_range(git, base_ref, head_ref or "HEAD")
     elif os.environ.get("PRE_COMMIT_FROM_REF") and os.environ.get("PRE_COMMIT_TO_REF"):
@@ -90,6 +85,14 @@ def check_versions(paths: tuple[Path, ...], base_ref: str | None, head_ref: str 
         findings = [f for f in findings if f.path in wanted]
     findings = sort_findings(findings)
     return _emit(findings, fmt, strict, render_changes(changes), {"changes": [c.to_dict() for c in changes]})
+
+
+def _known_refs(mode: str, remote: str | None) -> list[str]:
+    """What the receiving side already has: every ref (pre-receive: none is updated yet), or the
+    remote's tracking refs (pre-push)."""
+    if mode == "pre-receive":
+        return ["--all"]
+    return [f"--remotes={remote}" if remote else "--remotes"]
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -123,7 +126,7 @@ def bump(paths: tuple[Path, ...], level: str | None, base_ref: str, dry_run: boo
     from ..versioning.bump import bump as run_bump
     from ..versioning.model import Level
 
-    git = Git.discover(repo or (paths[0] if paths else Path.cwd()))
+    git = Git.discover(repo or Path.cwd())
     result = run_bump(git.root, list(paths), Level.parse(level) if level else None, base_ref, dry_run)
     lines = []
     for b in result.bumped:
