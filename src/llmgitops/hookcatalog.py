@@ -52,6 +52,15 @@ HOOKS: tuple[Hook, ...] = (
                     "budgets fit the model, no secrets, personal data or injection holes.",
         files=r"^environments/[^/]+/(prompts|models)/.*\.ya?ml$",
     ),
+    Hook(
+        id="llmgitops-render-check",
+        name="llmgitops render --check",
+        entry="llmgitops render --check",
+        description="The rendered Argo manifests in workflows/ are up to date with the environments they "
+                    "are rendered from (run `llmgitops render` to refresh them).",
+        files=r"^(environments/.*\.ya?ml|workflows/.*)$",
+        pass_filenames=False,
+    ),
 )
 
 
