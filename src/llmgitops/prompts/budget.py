@@ -37,9 +37,35 @@ class TokenCounter:
             return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
         return math.ceil(len(text.encode("utf-8")) / BYTES_PER_TOKEN)
 
+    def overhead(self, parts: list[str], chat: bool) -> int:
+        return TOKENS_PER_MESSAGE * len(parts) + TOKENS_PER_REPLY if chat else 0
+
     def count_prompt(self, parts: list[str], chat: bool) -> int:
-        total = sum(self.count(p) for p in parts)
-        return total + (TOKENS_PER_MESSAGE * len(parts) + TOKENS_PER_REPLY if chat else 0)
+        return sum(self.count(p) for p in parts) + self.overhead(parts, chat)
+
+    def ceiling(self, parts: list[str], chat: bool) -> int:
+        """An upper bound on ``count_prompt`` that needs no tokenizer.
+
+        Tokenizers emit at most one token per UTF-8 byte (byte-level BPE, WordPiece and SentencePiece
+        with byte fallback all consume at least a byte per token), so a prompt whose byte length fits
+        the window fits it, and most prompts are settled without tokenizing anything.
+        """
+        size = sum(len(p.encode("utf-8")) for p in parts)
+        if self.tokenizer is None:
+            size = math.ceil(size / BYTES_PER_TOKEN)
+        return size + self.overhead(parts, chat)
+
+    def largest(self, candidates: list[tuple[str, list[str]]], chat: bool) -> tuple[str, int]:
+        """The candidate prompt with the most tokens, tokenizing only those that could be it."""
+        ranked = sorted(candidates, key=lambda c: self.ceiling(c[1], chat), reverse=True)
+        best_label, best = ranked[0][0], -1
+        for label, parts in ranked:
+            if self.ceiling(parts, chat) <= best:
+                break
+            tokens = self.count_prompt(parts, chat)
+            if tokens > best:
+                best_label, best = label, tokens
+        return best_label, best
 
     def describe(self) -> str:
         return self.source if self.exact else f"estimated at {BYTES_PER_TOKEN} bytes per token: {self.source}"
@@ -79,6 +105,7 @@ def _same_version(installed: str, declared: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=64)
 def find_tokenizer(name: str, version: str, relpath: str) -> tuple[Path | None, str]:
     """The tokenizer.json of an installed distribution's model files, or why there is none."""
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..findings import Finding, Severity
-from .template import Template, Token
+from .template import Template
 from .variables import OutputSite
 
 _OPEN_TAG = re.compile(r"<([A-Za-z][\w.:-]*)(?:\s[^<>]*)?>\Z")
@@ -58,34 +58,25 @@ def delimited(before: str, after: str) -> bool:
     return bool(_BEGIN.search(before) and _END.match(after))
 
 
-def _span(tokens: list[Token], name_index: int) -> tuple[int, int] | None:
-    """Offsets of the ``{{`` and the end of the ``}}`` around the token at ``name_index``."""
-    begin = next((t for t in reversed(tokens[:name_index]) if t.kind == "variable_begin"), None)
-    end = next((t for t in tokens[name_index:] if t.kind == "variable_end"), None)
-    if begin is None or end is None:
-        return None
-    return begin.offset, end.offset + len(end.value)
-
-
 def check(template: Template, sites: list[OutputSite], relpath: str) -> list[Finding]:
     out: list[Finding] = []
-    tokens = template.tokens() if sites else []
     last: dict[tuple[int, str], int] = {}
     for site in sites:
         names = ", ".join(site.inputs)
-        key = (site.lineno, site.anchor)
-        token = template.find_token(site.lineno, site.anchor, after=last.get(key, -1))
-        if token is not None:
-            last[key] = token.offset
-        pos = template.at(token.offset) if token is not None else template.at_line(site.lineno)
         if template.role == "system":
+            pos = template.at_name(site.lineno, site.anchor)
             out.append(Finding(relpath, pos[0], pos[1], "prompt/user-input-in-system", Severity.WARNING,
                                f"user-supplied input {names} is placed in the system message",
                                "move it to a user message: system text is read as instructions"))
             continue
-        span = _span(tokens, tokens.index(token)) if token is not None else None
-        if span is None or delimited(template.source[: span[0]], template.source[span[1]:]):
+        key = (site.lineno, site.anchor)
+        span = template.output_span(site.lineno, site.anchor, after=last.get(key, -1))
+        if span is None:
+            continue  # no {{ }} found around it (a construct the search does not know): stay quiet
+        last[key] = span[0]
+        if delimited(template.source[: span[0]], template.source[span[1]:]):
             continue
+        pos = template.at(span[2])
         out.append(Finding(relpath, pos[0], pos[1], "prompt/undelimited-user-input", Severity.WARNING,
                            f"user-supplied input {names} is inserted without delimiters in {template.label}",
                            HINT.format(name=site.inputs[0])))

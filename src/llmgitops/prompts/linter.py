@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from .render import (
 )
 from .scalars import DocumentPositions, JsonPath
 from .secrets import scan
-from .template import Template, environment, templates_of
+from .template import RENDER_SECONDS, Template, code_cache, deadline, environment, templates_of
 from .variables import Analysis, Problem, analyze
 
 Shape = dict[str, Any]
@@ -220,30 +221,84 @@ def _render_failure(lint: PromptLint, label: str, where: JsonPath | None, failur
              "every example must render with strict undefined: supply the value, or guard it in the template")
 
 
+@lru_cache(maxsize=1024)
+def _output_validator(canonical: str) -> tuple[Any, str | None, JsonPath]:
+    """A validator for a schema (given as canonical JSON), or why the schema is invalid and where.
+
+    Checking a schema against the 2020-12 meta-schema costs more than linting the rest of a prompt;
+    promoted prompts repeat their schemas across environments, so each distinct schema is checked once.
+    """
+    from jsonschema import validators
+    from jsonschema.exceptions import SchemaError
+
+    schema = json.loads(canonical)
+    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+    fast = cls is validators.Draft202012Validator and not _needs_full_check(schema)
+    if fast and _draft7_meta().is_valid(schema):
+        return cls(schema), None, ()
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        return None, exc.message, tuple(exc.path)
+    return cls(schema), None, ()
+
+
+@lru_cache(maxsize=1)
+def _draft7_meta() -> Any:
+    from jsonschema import validators
+
+    meta = validators.Draft7Validator
+    return meta(meta.META_SCHEMA, format_checker=meta.FORMAT_CHECKER)
+
+
+# Keywords whose meta-schema differs between draft-07 and 2020-12 (or that draft-07 does not know).
+_DRAFT_2020_KEYWORDS = frozenset({
+    "prefixItems", "$defs", "dependentSchemas", "dependentRequired", "unevaluatedProperties",
+    "unevaluatedItems", "contentSchema", "$anchor", "$dynamicRef", "$dynamicAnchor", "minContains",
+    "maxContains", "$vocabulary", "$id", "$recursiveRef", "$recursiveAnchor",
+})
+
+
+def _needs_full_check(schema: Any) -> bool:
+    """Whether a schema uses anything the draft-07 meta-schema would judge differently from 2020-12's.
+
+    The 2020-12 meta-schema resolves $dynamicRef through seven vocabulary documents and costs about
+    five times the draft-07 one. For schemas made of the keywords both drafts define alike, draft-07's
+    verdict is the same, so it is the fast path; a schema it rejects still gets the 2020-12 verdict.
+    """
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if not _DRAFT_2020_KEYWORDS.isdisjoint(node) or isinstance(node.get("items"), list):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def check_output_schema(lint: PromptLint) -> None:
     output = lint.spec.get("output")
     if not isinstance(output, dict) or output.get("format") != "json":
         return
     if not isinstance(output.get("schema"), dict):
         return
-    import json
-
-    from jsonschema import validators
-    from jsonschema.exceptions import SchemaError
-
-    schema = output["schema"]
-    cls = validators.validator_for(schema, default=validators.Draft202012Validator)
     try:
-        cls.check_schema(schema)
-    except SchemaError as exc:
-        lint.add(lint.at(("spec", "output", "schema", *exc.path)), "prompt/invalid-output-schema",
-                 Severity.ERROR, f"output.schema is not a valid JSON Schema: {exc.message}")
+        canonical = json.dumps(output["schema"], sort_keys=True)
+    except ValueError as exc:  # NaN or infinity: not JSON at all
+        lint.add(lint.at(("spec", "output", "schema")), "prompt/invalid-output-schema", Severity.ERROR,
+                 f"output.schema is not JSON: {exc}")
         return
-    validator = cls(schema)
+    validator, problem, where = _output_validator(canonical)
+    if validator is None:
+        lint.add(lint.at(("spec", "output", "schema", *where)), "prompt/invalid-output-schema",
+                 Severity.ERROR, f"output.schema is not a valid JSON Schema: {problem}")
+        return
     for i, example, _ in lint.examples:
         if "expected" not in example:
             continue
-        where: JsonPath = ("spec", "examples", i, "expected")
+        where_expected: JsonPath = ("spec", "examples", i, "expected")
         expected = example["expected"]
         label = _example_label(i, example)
         from_text = isinstance(expected, str)
@@ -251,7 +306,7 @@ def check_output_schema(lint: PromptLint) -> None:
             try:
                 expected = json.loads(expected)
             except ValueError as exc:
-                lint.add(lint.at(where), "prompt/example-output-schema", Severity.ERROR,
+                lint.add(lint.at(where_expected), "prompt/example-output-schema", Severity.ERROR,
                          f"{label}: expected output is not JSON ({exc})", "output.format is json")
                 continue
         try:
@@ -261,7 +316,7 @@ def check_output_schema(lint: PromptLint) -> None:
                      f"output.schema cannot be applied: {exc}")
             return
         for error in errors:
-            path = where if from_text else (*where, *error.absolute_path)
+            path = where_expected if from_text else (*where_expected, *error.absolute_path)
             field_name = "/".join(str(p) for p in error.absolute_path) or "(root)"
             lint.add(lint.at(path), "prompt/example-output-schema", Severity.ERROR,
                      f"{label}: expected output at {field_name}: {error.message}")
@@ -305,8 +360,10 @@ def check_budget(lint: PromptLint, rendered: list[tuple[str, list[str]]],
     maximal = render(lint.templates, maximal_sample(lint.declared, [g for _, _, g in lint.examples]))
     if not isinstance(maximal, RenderFailure):
         candidates.append(("the declared maximum input sizes", maximal))
-    label, parts = max(candidates, key=lambda c: counter.count_prompt(c[1], chat))
-    tokens = counter.count_prompt(parts, chat)
+    ceiling = max(counter.ceiling(parts, chat) for _, parts in candidates)
+    if ceiling + output <= window:
+        return
+    label, tokens = counter.largest(candidates, chat)
     if tokens + output <= window:
         return
     where = ("spec", "config", "maxOutputTokens") if output else ("spec", "modelRef")
@@ -352,9 +409,11 @@ def lint_prompt(manifest: Manifest, state: EnvironmentState | None,
     check_variables(lint, analyses)
     static_errors = any(f.severity is Severity.ERROR for f in lint.findings)
     renderable = check_inputs(lint)
-    rendered = check_rendering(lint, renderable, static_errors)
+    # One time limit for all of a prompt's renders: a timer per render would cost more than rendering.
+    with deadline(RENDER_SECONDS * 2):
+        rendered = check_rendering(lint, renderable, static_errors)
+        check_budget(lint, rendered, counters if counters is not None else {})
     check_output_schema(lint)
-    check_budget(lint, rendered, counters if counters is not None else {})
     check_secrets(lint)
     return lint.findings
 
@@ -364,6 +423,7 @@ def lint(repo: Repository, state: EnvironmentState) -> list[Finding]:
     findings: list[Finding] = []
     for manifest in state.of_kind("Prompt"):
         findings.extend(lint_prompt(manifest, state, counters))
+    code_cache().save()
     return findings
 
 
@@ -391,4 +451,5 @@ def lint_paths(root: Path, paths: list[Path] | None = None, source: Source | Non
             findings.extend(problems)
         elif manifest.kind == "Prompt":
             findings.extend(lint_prompt(manifest, None, counters))
+    code_cache().save()
     return sort_findings(configure(findings, repo))

@@ -8,22 +8,33 @@ number but no column.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 import re
 import signal
+import sys
 import threading
+from bisect import bisect_right
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
+from types import CodeType
 from typing import Any
 
+import jinja2
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.bccache import FileSystemBytecodeCache
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .scalars import DocumentPositions, JsonPath, Pos
 
 _JINJA_MARKERS = ("{{", "{%", "{#")
+_OPAQUE = re.compile(r"\{#|\{%-?\s*raw\b")  # comments and raw blocks: text that may look like {{ … }}
+_OUTPUT = re.compile(r"\{\{.*?\}\}", re.S)
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 MAX_SEQUENCE = 1_000_000  # characters or items a template may build with * or a filter argument
 MAX_RANGE_TOTAL = 1_000_000  # range() items per render, over all loops
@@ -58,7 +69,9 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset(["*", "**"])
 
     def __init__(self) -> None:
-        super().__init__(undefined=LintUndefined, autoescape=False)
+        # No constant folding at compile time: it evaluates template expressions before any bound
+        # applies, and prompts render a handful of times, so the optimizer costs more than it saves.
+        super().__init__(undefined=LintUndefined, autoescape=False, optimized=False)
         self._budget = threading.local()
         self.globals["range"] = self._counted_range
         self.filters = {name: _bounded_filter(func) for name, func in self.filters.items()}
@@ -87,9 +100,9 @@ class PromptEnvironment(ImmutableSandboxedEnvironment):
 
     @contextmanager
     def bounded(self) -> Iterator[None]:
-        """One render: a fresh range budget and, on the main thread, a wall-clock limit."""
+        """One render: a fresh range budget, inside a wall-clock limit (the caller's, if it set one)."""
         self._budget.value = _Budget()
-        with _deadline(RENDER_SECONDS):
+        with deadline(RENDER_SECONDS):
             try:
                 yield
             finally:
@@ -100,11 +113,18 @@ class RenderTimeout(Exception):
     pass
 
 
+_ACTIVE = threading.local()
+
+
 @contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    # A SIGALRM timer is the one way to interrupt a runaway pure-Python loop; it exists only on the main
-    # thread of a POSIX process, so elsewhere the range and size bounds above are the only guard.
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise RenderTimeout in the block after ``seconds``; nested uses share the outermost limit.
+
+    A SIGALRM timer is the one way to interrupt a runaway pure-Python loop; it exists only on the main
+    thread of a POSIX process, so elsewhere the range and size bounds above are the only guard.
+    """
+    if getattr(_ACTIVE, "on", False) or threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
         yield
         return
 
@@ -113,9 +133,11 @@ def _deadline(seconds: float) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
+    _ACTIVE.on = True
     try:
         yield
     finally:
+        _ACTIVE.on = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
@@ -142,11 +164,22 @@ def environment() -> PromptEnvironment:
     return _ENV
 
 
+def is_plain(source: str) -> bool:
+    """True when Jinja would see nothing but text (no delimiter anywhere)."""
+    return not any(marker in source for marker in _JINJA_MARKERS)
+
+
+def plain_render(source: str) -> str:
+    """What Jinja renders for a plain text: newlines normalized, one trailing newline dropped."""
+    text = _NEWLINE.sub("\n", source)
+    return text[:-1] if text.endswith("\n") else text
+
+
 @lru_cache(maxsize=8192)
 def parse(source: str) -> nodes.Template | TemplateSyntaxError:
     """The AST of a template, or its syntax error. Cached: promoted prompts repeat across environments."""
     env = environment()
-    if not any(marker in source for marker in _JINJA_MARKERS):
+    if is_plain(source):
         # Without a delimiter Jinja sees plain text; skipping the lexer makes plain messages free.
         tree = nodes.Template([nodes.Output([nodes.TemplateData(source, lineno=1)], lineno=1)], lineno=1)
         tree.set_environment(env)
@@ -157,12 +190,101 @@ def parse(source: str) -> nodes.Template | TemplateSyntaxError:
         return exc
 
 
+class CodeCache:
+    """Compiled template code kept on disk between runs, in one file per user.
+
+    Compiling is the largest cost of linting a prompt, and a hook lints the same unchanged prompts on
+    every commit; with this cache only templates whose text changed are compiled again. One file (read
+    once, replaced atomically once per run) rather than a file per template: creating small files is
+    slower than compiling on some filesystems. It lives in Jinja's per-user 0700 cache folder in the
+    temp dir, or LLMGITOPS_CACHE_DIR; LLMGITOPS_NO_CACHE=1 turns it off.
+    """
+
+    MAX_ENTRIES = 4096
+    # marshal's format is private to one Python version; the generated code to one Jinja version and
+    # this module's environment settings (bump the last field when PromptEnvironment changes).
+    HEADER = f"llmgitops-template-code {sys.implementation.cache_tag} jinja2-{jinja2.__version__} 1\n".encode()
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.codes: dict[str, CodeType] | None = None
+        self.used: set[str] = set()
+        self.added = False
+
+    def _load(self) -> dict[str, CodeType]:
+        if self.codes is None:
+            self.codes = {}
+            if self.path is not None:
+                try:
+                    data = self.path.read_bytes()
+                    if data.startswith(self.HEADER):
+                        loaded = marshal.loads(data[len(self.HEADER):])
+                        if isinstance(loaded, dict):
+                            self.codes = {k: v for k, v in loaded.items() if isinstance(v, CodeType)}
+                except (OSError, EOFError, ValueError, TypeError):
+                    pass  # a missing or damaged cache is an empty one
+        return self.codes
+
+    def get(self, key: str) -> CodeType | None:
+        code = self._load().get(key)
+        if code is not None:
+            self.used.add(key)
+        return code
+
+    def put(self, key: str, code: CodeType) -> None:
+        self._load()[key] = code
+        self.used.add(key)
+        self.added = True
+
+    def save(self) -> None:
+        if not self.added or self.path is None or self.codes is None:
+            return
+        # Keep what this run used, then older entries, up to the bound.
+        keep = {k: self.codes[k] for k in self.used}
+        for key, code in self.codes.items():
+            if len(keep) >= self.MAX_ENTRIES:
+                break
+            keep.setdefault(key, code)
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(self.HEADER + marshal.dumps(keep))
+            os.replace(tmp, self.path)
+            self.added = False
+        except OSError:
+            with suppress(OSError):
+                tmp.unlink()
+
+
+_code_cache: CodeCache | None = None
+
+
+def code_cache() -> CodeCache:
+    global _code_cache
+    if _code_cache is None:
+        path: Path | None = None
+        if not os.environ.get("LLMGITOPS_NO_CACHE"):
+            try:
+                folder = os.environ.get("LLMGITOPS_CACHE_DIR") or FileSystemBytecodeCache().directory
+                path = Path(folder) / "llmgitops-templates.marshal"
+            except (RuntimeError, OSError):
+                path = None  # no safe per-user folder: run without a cache
+        _code_cache = CodeCache(path)
+    return _code_cache
+
+
 @lru_cache(maxsize=8192)
 def compiled(source: str) -> Any:
-    """The compiled jinja2 Template for a source that parses (compiling costs more than parsing)."""
+    """The compiled jinja2 Template for a source that parses."""
     tree = parse(source)
     assert not isinstance(tree, TemplateSyntaxError)
-    return environment().from_string(tree)
+    env = environment()
+    cache = code_cache()
+    key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+    code = cache.get(key)
+    if code is None:
+        code = env.compile(tree)
+        cache.put(key, code)
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 
 @dataclass
@@ -206,12 +328,47 @@ class Template:
             self._tokens = _tokens(self.source)
         return self._tokens
 
-    def find_token(self, lineno: int, value: str, kind: str = "name", after: int = -1) -> Token | None:
+    def find_token_index(self, lineno: int, value: str, kind: str = "name", after: int = -1) -> int | None:
         wanted = (lineno, kind, value)
-        for token in self.tokens():
+        for i, token in enumerate(self.tokens()):
             if (token.lineno, token.kind, token.value) == wanted and token.offset > after:
-                return token
+                return i
         return None
+
+    def find_token(self, lineno: int, value: str, kind: str = "name", after: int = -1) -> Token | None:
+        index = self.find_token_index(lineno, value, kind, after)
+        return self.tokens()[index] if index is not None else None
+
+    def line_of(self, offset: int) -> int:
+        self.line_start(1)
+        assert self._line_starts is not None
+        return bisect_right(self._line_starts, offset)
+
+    def output_span(self, lineno: int, name: str, after: int = -1) -> tuple[int, int, int] | None:
+        """(start of ``{{``, end of ``}}``, offset of ``name``) of the first output expression past
+        ``after`` that spans line ``lineno`` and reads ``name``.
+
+        Templates without raw blocks or comments (the common case) are searched with a regular
+        expression; the others through Jinja's lexer, where ``{{`` inside them is plain text.
+        """
+        if _OPAQUE.search(self.source) is None:
+            word = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+            for m in _OUTPUT.finditer(self.source):
+                if m.start() <= after or not self.line_of(m.start()) <= lineno <= self.line_of(m.end() - 1):
+                    continue
+                found = word.search(self.source, m.start() + 2, m.end() - 2)
+                if found is not None:
+                    return m.start(), m.end(), found.start()
+            return None
+        tokens = self.tokens()
+        index = self.find_token_index(lineno, name, after=after)
+        if index is None:
+            return None
+        begin = next((t for t in reversed(tokens[:index]) if t.kind == "variable_begin"), None)
+        end = next((t for t in tokens[index:] if t.kind == "variable_end"), None)
+        if begin is None or end is None:
+            return None
+        return begin.offset, end.offset + len(end.value), tokens[index].offset
 
     def at(self, offset: int) -> Pos:
         """The YAML file position of template character ``offset``."""
