@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("llmgitops.cli.pipeline_cmd", "pipeline"),
     "status": ("llmgitops.cli.status_cmd", "status"),
     "step": ("llmgitops.cli.step_cmd", "step"),
+    "rag": ("llmgitops.cli.rag_cmd", "rag"),
 }
 
 

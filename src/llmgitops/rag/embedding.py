@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ else:
     Matrix = Any
 
 Role = Literal["document", "query"]
-CACHE_DIR = Path(".llmgitops") / "cache" / "embeddings"
+CACHE_ENV = "LLMGITOPS_EMBEDDING_CACHE"
 
 
 class EmbeddingError(LLMGitOpsError):
@@ -239,7 +240,14 @@ class EmbeddingCache:
 
     @classmethod
     def at(cls, root: Path) -> EmbeddingCache:
-        return cls(root / CACHE_DIR)
+        """The cache of the repository at ``root`` (``.llmgitops/cache/embeddings``, which ignores itself in
+        Git), or the folder ``$LLMGITOPS_EMBEDDING_CACHE`` names, for runs in throwaway worktrees."""
+        configured = os.environ.get(CACHE_ENV)
+        if configured:
+            return cls(Path(configured))
+        from ..pipeline.workspace import local_dir
+
+        return cls(local_dir(root, "cache", "embeddings"))
 
     def get_many(self, model: str, digests: Sequence[str], dimension: int) -> dict[str, Matrix]:
         import numpy as np

@@ -206,12 +206,19 @@ def run(repo_root: Path, env: str, ragconfig_name: str, store_dir: str | Path,
 
     Chunks are embedded in this process with the RagConfig's model, unless ``provider`` names an ``openai``
     provider of the Environment: then its ``/v1/embeddings`` endpoint embeds them."""
+    from .corpus import CorpusError
+    from .embedding import EmbeddingError
+    from .spec import RagSpecError
+
+    try:
+        return _run(repo_root, env, ragconfig_name, store_dir, provider)
+    except (CorpusError, EmbeddingError, RagSpecError) as exc:
+        raise ReindexError(str(exc.message)) from None
+
+
+def _load(repo_root: Path, env: str, ragconfig_name: str) -> tuple[Any, Any, RagSpec]:
     from ..manifests.repository import Repository
     from ..manifests.source import WorkingTree
-    from .corpus import load_corpus
-    from .embedding import make_embedder
-    from .retrieval import chunk_corpus
-    from .stores.base import open_store
 
     repo = Repository(WorkingTree(repo_root))
     if env not in repo.environment_names():
@@ -220,10 +227,34 @@ def run(repo_root: Path, env: str, ragconfig_name: str, store_dir: str | Path,
     manifest = state.find("RagConfig", ragconfig_name)
     if manifest is None:
         raise ReindexError(f"environment {env} has no RagConfig {ragconfig_name!r}")
-    rag = RagSpec.from_manifest_data(manifest.data)
-    http = _http_provider(repo_root, state, provider, rag) if provider else None
+    return state, manifest, RagSpec.from_manifest_data(manifest.data)
+
+
+def plan_for(repo_root: Path, env: str, ragconfig_name: str, store_dir: str | Path) -> ReindexPlan:
+    """The plan ``run`` would carry out now, without doing anything (``llmgitops rag plan``)."""
+    from .stores.base import open_store
+
+    _, _, rag = _load(repo_root, env, ragconfig_name)
     store = open_store(rag.index.store, str(store_dir))
     try:
+        serving, old_spec = _serving_spec(store, rag.index.alias)
+        return plan_reindex(old_spec, rag, serving=serving, existing=store.collections())
+    finally:
+        store.close()
+
+
+def _run(repo_root: Path, env: str, ragconfig_name: str, store_dir: str | Path,
+         provider: str | None) -> ReindexResult:
+    from .corpus import load_corpus
+    from .embedding import make_embedder
+    from .retrieval import chunk_corpus
+    from .stores.base import open_store
+
+    state, manifest, rag = _load(repo_root, env, ragconfig_name)
+    store = open_store(rag.index.store, str(store_dir))
+    http = None
+    try:
+        http = _http_provider(repo_root, state, provider, rag) if provider else None
         serving, old_spec = _serving_spec(store, rag.index.alias)
         plan = plan_reindex(old_spec, rag, serving=serving, existing=store.collections())
         embedder = None
