@@ -197,6 +197,12 @@ def _registry() -> dict[str, tuple[KindDiffer, tuple[tuple[Pattern, str], ...]]]
     return DIFFERS
 
 
+def _leaf(path: JsonPath) -> str:
+    """The last field name of a path (with the list positions after it): what a reader recognises."""
+    names = [i for i, part in enumerate(path) if isinstance(part, str)]
+    return json_path(path[names[-1]:])[2:] if names else json_path(path)
+
+
 def _classify_rest(ctx: DiffContext, patterns: tuple[tuple[Pattern, str], ...]) -> None:
     explained: dict[tuple[str, JsonPath], list[JsonPath]] = {}
     for path in leaf_differences(ctx.old.data, ctx.new.data):
@@ -212,7 +218,7 @@ def _classify_rest(ctx: DiffContext, patterns: tuple[tuple[Pattern, str], ...]) 
         if len(paths) == 1:
             p = paths[0]
             before, after = get(ctx.old.data, p), get(ctx.new.data, p)
-            message = f"{json_path(p)}: {describe_value(before)} -> {describe_value(after)}"
+            message = f"{_leaf(p)}: {describe_value(before)} -> {describe_value(after)}"
         else:
             message = f"{json_path(anchor)} changed at " + ", ".join(json_path(p) for p in paths)
         ctx.hit(rule_id, anchor if len(paths) > 1 else paths[0], message)
