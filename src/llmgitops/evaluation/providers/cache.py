@@ -1,0 +1,115 @@
+"""The response cache: sqlite in ``.llmgitops/cache/``, so an unchanged re-run is nearly free.
+
+A key is the sha256 of the provider's identity (type, model, Model version) and the rendered request with
+its parameters and sample number. Only answers are cached, never failures. Writes are batched into one
+transaction per flush; WAL mode lets shards running side by side on one machine share the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import CallFailed, Generation, GenerationRequest, Provider, canonical_json, sha256_text
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
+FLUSH_EVERY = 256
+
+
+class ResponseCache:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(SCHEMA)
+        self.pending: list[tuple[str, str, float]] = []
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        try:
+            value = json.loads(row[0])
+        except ValueError:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value if isinstance(value, dict) else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self.pending.append((key, json.dumps(value, separators=(",", ":")), time.time()))
+        if len(self.pending) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)", self.pending)
+        self.db.execute("COMMIT")
+        self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+
+class CachedProvider(Provider):
+    """Wraps a provider: answers from the cache when it can, stores fresh answers."""
+
+    def __init__(self, inner: Provider, cache: ResponseCache) -> None:
+        super().__init__(inner.config, inner.model)
+        self.inner = inner
+        self.cache = cache
+        self.type = inner.type
+        self._identity = canonical_json(inner.identity())
+
+    @property
+    def concurrency(self) -> int:
+        return self.inner.concurrency
+
+    def identity(self) -> dict[str, Any]:
+        return self.inner.identity()
+
+    def key(self, request: GenerationRequest) -> str:
+        return sha256_text(self._identity + "\n" + request.key)
+
+    async def generate(self, request: GenerationRequest) -> Generation:
+        key = self.key(request)
+        hit = self.cache.get(key)
+        if hit is not None:
+            return Generation.from_record(hit, cached=True)
+        result = await self.inner.generate(request)
+        if result.error is None and result.text is not None:
+            self.cache.put(key, result.to_record())
+        return result
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        keys = [sha256_text(self._identity + "\nembed\n" + t) for t in texts]
+        found: dict[int, list[float]] = {}
+        for i, key in enumerate(keys):
+            hit = self.cache.get(key)
+            vector = hit.get("vector") if hit else None
+            if isinstance(vector, list):
+                found[i] = vector
+        missing = [i for i in range(len(texts)) if i not in found]
+        if missing:
+            fresh = await self.inner.embed([texts[i] for i in missing])
+            if len(fresh) != len(missing):
+                raise CallFailed("the embedding provider returned the wrong number of vectors")
+            for i, vector in zip(missing, fresh, strict=True):
+                found[i] = vector
+                self.cache.put(keys[i], {"vector": vector})
+        return [found[i] for i in range(len(texts))]
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
