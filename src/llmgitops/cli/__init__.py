@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("llmgitops.cli.status_cmd", "status"),
     "step": ("llmgitops.cli.step_cmd", "step"),
     "rag": ("llmgitops.cli.rag_cmd", "rag"),
+    "eval": ("llmgitops.cli.eval_cmd", "eval_group"),
 }
 
 
