@@ -62,7 +62,7 @@ def promote(source: str, target: str, only: tuple[str, ...], dry_run: bool, remo
             return 1 if has_errors(plan.findings) else 0
         code = report(plan.findings, chosen)
         if code:
-            click.echo(f"not promoted: fix the errors above (nothing was written)", err=True)
+            click.echo("not promoted: fix the errors above (nothing was written)", err=True)
             return code
         if plan.empty:
             click.echo(f"nothing to promote: {target} already holds {source}'s artifacts", err=True)

@@ -43,7 +43,7 @@ def argo_validator(kind: str) -> Draft202012Validator:
 
 
 def _crd(relpath: str, version: str) -> Draft7Validator:
-    crd = yaml.safe_load((REFERENCE / relpath).read_text())
+    crd = yaml.load((REFERENCE / relpath).read_text(), Loader=yaml.CSafeLoader)
     schema = next(v for v in crd["spec"]["versions"] if v["name"] == version)["schema"]["openAPIV3Schema"]
     return Draft7Validator(close(schema))
 

@@ -31,9 +31,9 @@ from ...manifests.repository import Repository
 from ...manifests.source import Source, SourceError, WorkingTree
 from ...pipeline.build import build_pipeline
 from ...pipeline.model import Pipeline
-from ...pipeline.release import CHANGED, BlobReader, Release, changes_between, release_from_dict, release_of
+from ...pipeline.release import ADDED, CHANGED, BlobReader, Release, changes_between, release_from_dict, release_of
 from ...pipeline.settings import Settings, settings_of
-from .resources import app_config, application, inference_service, release_record
+from .resources import APP_KINDS, app_config, application, inference_service, release_record
 from .sdk import to_plain
 from .workflow import Targets, arm_workflow, promotion_workflow, rollout_name, workflow_template
 
@@ -144,8 +144,12 @@ def targets_of(release: Release, documents: dict[str, dict[str, Any]], env: str)
     models = tuple(sorted(c.name for c in release.changes
                           if c.kind == "Model" and c.status == CHANGED and c.name in served))
     has_rollout = any(d.get("kind") == "Rollout" for d in documents.values())
-    app_changed = any(c.kind in ("Prompt", "RagConfig") for c in release.changes)
-    return Targets(models, rollout_name(env) if (has_rollout and app_changed) else None)
+    app = [c for c in release.changes if c.kind in APP_KINDS]
+    added = {c.key for c in app if c.status == ADDED}
+    # a Rollout that did not exist before starts at full scale: there is no canary to drive
+    existed = any(c.status != ADDED for c in app) or any(
+        e.kind in APP_KINDS and e.key not in added for e in release.entries)
+    return Targets(models, rollout_name(env) if (has_rollout and app and existed) else None)
 
 
 def render_environment(repo: Repository, env: str, baseline: Baseline, findings: list[Finding]

@@ -28,6 +28,7 @@ STORAGE_URI = re.compile(r"^(?:s3|gs|pvc|hf|oci|https)://[A-Za-z0-9._~:/@%+=-]+$
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 GPU_RESOURCE = "nvidia.com/gpu"
+APP_KINDS = ("Prompt", "RagConfig")
 
 # serving.runtime -> (KServe modelFormat, arguments the runtime needs)
 RUNTIMES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -154,10 +155,10 @@ def app_config(release: Release, settings: Settings) -> tuple[t.ConfigMap, t.Rol
     """The app's view of its prompts and retrieval settings: identities (name, version, Git blob id), from
     which the app loads the exact bytes; a new release is a new ConfigMap name, so the Rollout's pod
     template changes and Argo Rollouts runs the canary."""
-    if not any(e.kind in ("Prompt", "RagConfig") for e in release.entries):
+    if not any(e.kind in APP_KINDS for e in release.entries):
         return None
-    payload = {"environment": release.environment, "state": release.state,
-               **_identities(release, ("Prompt", "RagConfig", "Model"))}
+    # only what the app reads: a Model-only release leaves the Rollout alone (KServe rolls it out)
+    payload = {"environment": release.environment, **_identities(release, APP_KINDS)}
     text = json.dumps(payload, sort_keys=True, indent=2) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:10]
     labels = {**PART_OF, LABEL_ENV: settings.name}
@@ -173,7 +174,7 @@ def app_config(release: Release, settings: Settings) -> tuple[t.ConfigMap, t.Rol
         # the promotion workflow moves the Rollout past each pause once the analysis at that weight passed
         canary += [t.CanaryStep(set_weight=weight), t.CanaryStep(pause=t.Pause())]
     template = t.PodTemplate(
-        t.Meta(name=name, labels={**selector, **labels}, annotations={"llmgitops.dev/state": release.state[:12]}),
+        t.PodMeta(labels={**selector, **labels}),
         t.PodSpec(containers=(t.Container(
             "app", settings.app_image, env=(t.EnvVar("LLMGITOPS_RELEASE", "/etc/llmgitops/release.json"),),
             volume_mounts=(t.VolumeMount("llmgitops-release", "/etc/llmgitops", read_only=True),)),),

@@ -102,8 +102,14 @@ class PodSpec(Typed):
 
 
 @dataclass(frozen=True)
+class PodMeta(Typed):
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class PodTemplate(Typed):
-    metadata: Meta | None
+    metadata: PodMeta | None
     spec: PodSpec
 
 

@@ -38,7 +38,7 @@ LABEL_ENV = "llmgitops.dev/environment"
 LABEL_STATE = "llmgitops.dev/state"
 PART_OF = {"app.kubernetes.io/managed-by": "llmgitops"}
 APPROVAL_DECISION = "approval-decision"
-APPROVAL_APPROVER = "approval-approver"
+APPROVAL_APPROVERS = "approval-approvers"
 
 
 @dataclass(frozen=True)
@@ -227,15 +227,18 @@ def workflow_template(settings: Settings) -> Any:
         _toolkit(ANALYZE, ANALYZE, ["weight"], ["--weight", "{{inputs.parameters.weight}}"], settings,
                  transient=False, env={"PROMETHEUS_URL": settings.prometheus_url}),
         M.Template(name=APPROVE, suspend=M.SuspendTemplate(), outputs=M.Outputs(parameters=[
-            M.Parameter(name="decision", global_name=APPROVAL_DECISION, enum=["approve", "reject"],
-                        description="approve or reject the rollout",
+            M.Parameter(name="decision", enum=["approve", "reject"], description="approve or reject the rollout",
                         value_from=M.ValueFrom(supplied={})),
-            M.Parameter(name="approver", global_name=APPROVAL_APPROVER,
-                        description="who decided, as the Git host knows them",
+            M.Parameter(name="approver", description="who decided, as the Git host knows them",
                         value_from=M.ValueFrom(supplied={}))])),
-        _toolkit("record-approval", APPROVE, ["decision", "approver"],
-                 ["--decision", "{{inputs.parameters.decision}}", "--approver", "{{inputs.parameters.approver}}"],
-                 settings, transient=False),
+        _toolkit("record-approval", APPROVE, ["decisions", "approvers"],
+                 ["--decisions", "{{inputs.parameters.decisions}}", "--approvers", "{{inputs.parameters.approvers}}"],
+                 settings, transient=False,
+                 outputs=M.Outputs(parameters=[
+                     M.Parameter(name="decision", global_name=APPROVAL_DECISION,
+                                 value_from=M.ValueFrom(path=f"{OUT_DIR}/decision")),
+                     M.Parameter(name="approvers", global_name=APPROVAL_APPROVERS,
+                                 value_from=M.ValueFrom(path=f"{OUT_DIR}/approvers"))])),
     ]
     for weight in kserve_traffic_names(settings):
         patch = t.InferenceServiceTraffic(t.Meta(name=name_param, namespace=ns),
@@ -332,11 +335,11 @@ def _pipeline_dag(pipeline: Pipeline, settings: Settings, targets: Targets) -> _
         elif step.kind == EVALUATE and a is not None:
             params = {"revision": rev, "name": a.name, "version": a.version, "shards": str(step.shards)}
             if step.shards > 1:
-                items = [{"shard": str(i)} for i in range(step.shards)]
+                items = [{"shard": str(i)} for i in range(1, step.shards + 1)]
                 dag.tails[step.id] = [dag.add(step.id, EVALUATE, {**params, "shard": "{{item.shard}}"}, deps,
                                               items=items)]
             else:
-                dag.tails[step.id] = [dag.add(step.id, EVALUATE, {**params, "shard": "0"}, deps)]
+                dag.tails[step.id] = [dag.add(step.id, EVALUATE, {**params, "shard": "1"}, deps)]
         elif step.kind == EVAL_MERGE and a is not None:
             suite = pipeline.step(step.needs[0])
             dag.tails[step.id] = [dag.add(step.id, EVAL_MERGE, {"revision": rev, "name": a.name,
@@ -360,11 +363,15 @@ def _pipeline_dag(pipeline: Pipeline, settings: Settings, targets: Targets) -> _
         elif step.kind == ANALYZE and step.weight is not None:
             dag.tails[step.id] = [dag.add(step.id, ANALYZE, {"revision": rev, "weight": str(step.weight)}, deps)]
         elif step.kind == APPROVE:
-            gate = dag.add(step.id, APPROVE, {}, deps)
+            gates: list[str] = []
+            for number in range(1, settings.min_approvals + 1):
+                # one suspend per required approval: each records its own decision and approver
+                gates.append(dag.add(f"approve-{number}", APPROVE, {}, gates[-1:] or deps))
+            outputs = "{{tasks.%s.outputs.parameters.%s}}"
             dag.tails[step.id] = [dag.add("record-approval", "record-approval", {
                 "revision": rev,
-                "decision": "{{tasks.approve.outputs.parameters.decision}}",
-                "approver": "{{tasks.approve.outputs.parameters.approver}}"}, [gate])]
+                "decisions": ",".join(outputs % (g, "decision") for g in gates),
+                "approvers": ",".join(outputs % (g, "approver") for g in gates)}, gates[-1:])]
         elif step.kind == PROMOTE_FULL:
             tails = [dag.add(f"{step.id}-{m}", "kserve-traffic-100", {"name": m}, deps) for m in targets.models]
             if targets.rollout:
