@@ -123,20 +123,22 @@ def _trim(text: str, span: Span) -> Span | None:
 
 
 def _merge(text: str, pieces: list[Span], size: int, overlap: int) -> list[Span]:
-    """Greedily join consecutive pieces up to ``size``; each new chunk restarts with the previous chunk's
-    trailing pieces that fit in ``overlap`` (LangChain's _merge_splits)."""
+    """Greedily join consecutive pieces while the joined text, whitespace-trimmed, fits ``size``; each new
+    chunk restarts with the previous chunk's trailing pieces that fit in ``overlap`` (LangChain's
+    _merge_splits, measured on the text a chunk will really hold)."""
+
+    def length(first: Span, last: Span) -> int:
+        trimmed = _trim(text, (first[0], last[1]))
+        return 0 if trimmed is None else trimmed[1] - trimmed[0]
+
     chunks: list[Span] = []
     current: list[Span] = []
-    total = 0
     for piece in pieces:
-        length = piece[1] - piece[0]
-        if current and total + length > size:
+        if current and length(current[0], piece) > size:
             chunks.append((current[0][0], current[-1][1]))
-            while current and (total > overlap or total + length > size):
-                total -= current[0][1] - current[0][0]
+            while current and (length(current[0], current[-1]) > overlap or length(current[0], piece) > size):
                 current.pop(0)
         current.append(piece)
-        total += length
     if current:
         chunks.append((current[0][0], current[-1][1]))
     return chunks

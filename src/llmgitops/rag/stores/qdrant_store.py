@@ -46,7 +46,8 @@ class QdrantStore:
         self.location = text
 
     def exists(self, collection: str) -> bool:
-        return bool(self.client.collection_exists(check_name(collection)))
+        # collection_exists() also answers True for an alias: list the real collections instead
+        return check_name(collection) in self.collections()
 
     def collections(self) -> list[str]:
         return sorted(c.name for c in self.client.get_collections().collections)
