@@ -202,10 +202,14 @@ def check_rendering(lint: PromptLint, renderable: list[int],
     if not static_errors:
         # With a static error already reported, placeholders would only fail on the same line again.
         samples.append(("the declared defaults and placeholder values", None, declared_sample(lint.declared)))
+    failed: set[tuple[JsonPath, int | None]] = set()
     for label, where, context in samples:
         result = render(lint.templates, context)
         if isinstance(result, RenderFailure):
-            _render_failure(lint, label, where, result)
+            spot = (result.template.path, result.lineno)
+            if spot not in failed:  # one finding per failing line, not one per example that hits it
+                failed.add(spot)
+                _render_failure(lint, label, where, result)
             continue
         rendered.append((label, result))
     return rendered

@@ -170,8 +170,8 @@ PII: tuple[_Detector, ...] = (
     _Detector("prompt/pii-es-dni", re.compile(r"\b[0-9XYZ]\d{7}[A-Z]\b"), "a Spanish DNI/NIE number", _dni,
               needs=lambda t: t.digits >= 7),
     _Detector("prompt/pii-phone",
-              re.compile(r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]\d{3,4}[ .-]\d{3,4}"
-                         r"(?![\w-]|\.\d)"),
+              re.compile(r"(?<![\w+.-])(?<!\d[ .-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]\d{3,4}"
+                         r"[ .-]\d{3,4}(?![\w-]|[ .]?\d)"),
               "a phone number", _phone, needs=lambda t: t.digits >= 10),
 )
 
