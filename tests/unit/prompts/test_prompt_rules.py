@@ -3,6 +3,8 @@ problem is written (inside block scalars, quoted strings and later messages alik
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from prompt_cases import BASE, edit, lint_text, pos_of, where
 
@@ -226,3 +228,11 @@ def test_hostile_templates_are_bounded() -> None:
         findings = lint_text(user(f"<question>{{{{ question }}}}</question>{body}"))
         assert [f.rule for f in findings] == ["prompt/render-error"], findings
         assert findings[0].severity is Severity.ERROR
+
+
+def test_every_rule_is_documented_with_an_example() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "prompts.md").read_text(encoding="utf-8")
+    for rule in PROMPT_RULES:
+        row = next((line for line in docs.splitlines() if line.startswith(f"| `{rule.id}` |")), None)
+        assert row is not None, rule.id
+        assert row.count("|") >= 4 and f"| {rule.severity.value} |" in row, row
