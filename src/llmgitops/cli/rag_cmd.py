@@ -170,3 +170,47 @@ def rollback(alias: str, collection: str, store_kind: str, store: str) -> int:
         opened.close()
     click.echo(f"{alias} -> {collection} (was {before or 'nothing'})")
     return EXIT_OK
+
+
+@rag.command("eval")
+@click.argument("suite")
+@click.option("--env", "env", default=None, help="Environment of the suite (default: the first that has it).")
+@click.option("--baseline-env", default=None, help="Compare with the RagConfig of the same name in this "
+                                                     "environment (where it serves now).")
+@click.option("--baseline-ref", default=None, help="Compare with the RagConfig at this Git revision.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the reports go (default: .llmgitops/reports/<env>/<suite>/).")
+@repo_option
+@output_option
+def eval_(suite: str, env: str | None, baseline_env: str | None, baseline_ref: str | None,
+          report_dir: Path | None, repo: Path | None, fmt: str) -> int:
+    """Run retrieval suite SUITE on its RagConfig and on the current one (--baseline-env or --baseline-ref)
+    over the same queries; the regression gates decide on a paired bootstrap interval. Exit 1 when a gate
+    fails."""
+    from ..rag.compare import run_against_baseline
+
+    root = repo or find_root(Path.cwd())
+    result = run_against_baseline(root, env, suite, baseline_env=baseline_env, baseline_ref=baseline_ref,
+                                  report_dir=report_dir)
+    doc = result.document
+    if fmt == "json":
+        click.echo(json.dumps({"passed": doc["passed"], "baseline": doc["baselineRun"], "metrics": doc["metrics"],
+                               "gates": doc["gates"], "reports": {k: str(v) for k, v in result.paths.items()}},
+                              indent=2))
+    else:
+        base = doc["baselineRun"]
+        click.echo(f"{doc['suite']['name']} on RagConfig {doc['targets'][0]['name']} "
+                   f"{doc['targets'][0]['version']} vs {base['target']['version']} from {base['source']}: "
+                   + ("PASSED" if doc["passed"] else "FAILED"))
+        for metric in doc["metrics"]:
+            if metric.get("value") is None:
+                click.echo(f"  metric {metric['name']:<24} unmeasured: {metric.get('reason', '')}")
+                continue
+            was = metric.get("baseline")
+            change = f" (baseline {was:.4g}, {metric['delta']:+.4g})" if was is not None else ""
+            click.echo(f"  metric {metric['name']:<24} {metric['value']:.4g}{change}")
+        for gate in doc["gates"]:
+            click.echo(f"  gate {gate['name']:<26} {gate['status']:<10} {gate['message']}")
+        for kind, path in sorted(result.paths.items()):
+            click.echo(f"  {kind} report: {path}")
+    return EXIT_OK if doc["passed"] else EXIT_FINDINGS

@@ -5,8 +5,9 @@ alone retrieves for each record's ``query`` and scores the ranked document ids a
 ``field`` (``relevant_ids`` by default: a list of ids, or a mapping id -> graded relevance). A suite that
 also targets a Prompt gets the retrieved chunks as the Prompt's ``source: retrieved`` input.
 
-The RagConfig's embedding model runs in this process, unless the suite targets only RagConfigs and its
-provider is an ``openai`` one: then that endpoint's ``/v1/embeddings`` embeds chunks and queries. Every
+The RagConfig's embedding model runs in this process, unless the suite's ``provider`` names an ``openai``
+provider of the Environment: then that endpoint's ``/v1/embeddings`` (through the engine's OpenAI-compatible
+provider) embeds chunks and queries. Every
 case also runs BM25 over the same chunks; each retrieval metric reports the lexical baseline's value
 beside its own (``extras.lexicalBaseline``), so a dense retriever that loses to BM25 shows.
 """
@@ -51,12 +52,47 @@ class RagTarget(Target):
         self._lexical: LexicalRetriever | None = None
         self._lock = asyncio.Lock()
         self._http: tuple[Any, Any] | None = None  # (provider, loop) when an openai provider embeds
+        self._owned: Any = None  # a provider this target built, closed with it
+        self._http_config = self._suite_provider()
         self.retriever = self
+
+    def _suite_provider(self) -> Any:
+        """The suite's provider when the suite evaluates retrieval alone and its provider is an ``openai``
+        one declared by the Environment, else None (next to a Prompt, the provider is the LLM's)."""
+        from ..evaluation.providers import ProviderConfig
+
+        suite_spec = self.context.spec_of(self.context.suite)
+        targets = suite_spec.get("targets")
+        if not isinstance(targets, list) or any(isinstance(t, dict) and t.get("kind") == "Prompt" for t in targets):
+            return None
+        name = suite_spec.get("provider")
+        environment = self.context.env.environment
+        declared = environment.spec.get("providers") if environment is not None else None
+        spec = declared.get(name) if isinstance(name, str) and isinstance(declared, dict) else None
+        if not isinstance(spec, dict) or spec.get("type") != "openai":
+            return None
+        return ProviderConfig.from_spec(name, spec)
+
+    def _ensure_http(self) -> None:
+        """Build the suite's HTTP provider on the running loop (aiohttp sessions belong to one loop)."""
+        if self._http is not None or self._http_config is None:
+            return
+        from ..evaluation.providers import ModelInfo, build_provider
+
+        pin = self.rag.embedding.model
+        self._owned = build_provider(self._http_config, ModelInfo(pin.id, pin.revision or "unpinned"),
+                                     self.context.root, self.context.suite.name or "")
+        self._http = (self._owned, asyncio.get_running_loop())
 
     def use_provider(self, provider: Any) -> None:
         """Embed through ``provider`` (an ``openai`` provider) instead of in process."""
         if getattr(provider, "type", None) == "openai":
             self._http = (provider, asyncio.get_running_loop())
+
+    async def close(self) -> None:
+        if self._owned is not None:
+            await self._owned.aclose()
+            self._owned = None
 
     def _build(self) -> tuple[DenseRetriever, LexicalRetriever]:
         from .embedding import make_embedder
@@ -70,6 +106,7 @@ class RagTarget(Target):
     async def _retrievers(self) -> tuple[DenseRetriever, LexicalRetriever]:
         async with self._lock:
             if self._dense is None or self._lexical is None:
+                self._ensure_http()
                 self._dense, self._lexical = await asyncio.to_thread(self._build)
             return self._dense, self._lexical
 
@@ -143,6 +180,9 @@ class RetrievalMetric(Metric):
         if value is None:
             return Score.not_applicable("the record lists no relevant document")
         detail: dict[str, Any] = {"k": k, "retrieved": ranking[:k] if k else ranking}
+        for key in ("embedMs", "searchMs"):
+            if isinstance(sample.output.extra.get(key), int | float):
+                detail[key] = sample.output.extra[key]
         lexical = sample.output.extra.get("lexicalRanking")
         if isinstance(lexical, list):
             detail["lexical"] = METRICS[self.spec.type](lexical, relevant, k)
@@ -151,10 +191,17 @@ class RetrievalMetric(Metric):
     @classmethod
     def summary(cls, definition: dict[str, Any], values: Sequence[float],
                 details: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        from ..evaluation.stats import percentile
+
+        out: dict[str, Any] = {}
         lexical = [d["lexical"] for d in details if isinstance(d.get("lexical"), int | float)]
-        if not lexical:
-            return {}
-        return {"lexicalBaseline": round(sum(lexical) / len(lexical), 6)}
+        if lexical:
+            out["lexicalBaseline"] = round(sum(lexical) / len(lexical), 6)
+        for key in ("embedMs", "searchMs"):  # query embedding and index search, per query
+            values = [float(d[key]) for d in details if isinstance(d.get(key), int | float)]
+            if values:
+                out[key] = {f"p{q}": round(percentile(values, q), 3) for q in (50, 95)}
+        return out
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
