@@ -72,7 +72,7 @@ def promote(source: str, target: str, only: tuple[str, ...], dry_run: bool, remo
         return 0
     applied = commit(prepared, description_file)
     outcome: dict[str, object] = {"branch": applied.branch, "commit": applied.commit, "created": applied.created,
-                                  "description": str(applied.description_path)}
+                                  "descriptionFile": str(applied.description_path)}
     if remote:
         push(prepared.git, remote, applied.branch)
         outcome["pushed"] = remote
