@@ -95,7 +95,7 @@ def test_push_and_open_a_pull_request(example_repo: Path, tmp_path: Path) -> Non
     assert_no_traceback(result)
     assert result.returncode == 0, result.stderr
     assert "pull request: https://forge.test/acme/support/pull/12" in result.stderr
-    branch = [b for b in branches(example_repo) if b.startswith("promote/")][0]
+    branch = next(b for b in branches(example_repo) if b.startswith("promote/"))
     assert git(remote, "rev-parse", branch) == git(example_repo, "rev-parse", branch)
     assert seen[0]["path"] == "/repos/acme/support/pulls" and seen[0]["auth"] == "Bearer t0k3n"
     assert seen[0]["body"]["head"] == branch and seen[0]["body"]["base"] == "main"

@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import golden_repo
 import pytest
 import yaml
-
-import golden_repo
 from argo_reference import problems, reference_available
+
 from conftest import REPO_ROOT, commit_all, copy_example, git, init_git
 from llmgitops.backends.argo.render import Baseline, render, stale, write
 from llmgitops.backends.argo.sdk import to_plain, unknown_fields

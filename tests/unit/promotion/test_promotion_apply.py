@@ -8,9 +8,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from promo_fixture import make_repo
 
 from conftest import git
 from llmgitops.errors import LLMGitOpsError
@@ -18,7 +19,6 @@ from llmgitops.gitrepo import Git
 from llmgitops.promotion import commit, prepare
 from llmgitops.promotion.apply import FAIL_AT_ENV, STAGES, InjectedFailure, trailers
 from llmgitops.promotion.forge import open_pull_request, push
-from promo_fixture import make_repo
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -119,8 +119,8 @@ class Forge(BaseHTTPRequestHandler):
     """A loopback stand-in for the GitHub and GitLab REST APIs (no real forge is reachable here): it
     records every request and answers as the API documents."""
 
-    requests: list[dict[str, Any]] = []
-    existing = False
+    requests: ClassVar[list[dict[str, Any]]] = []
+    existing: ClassVar[bool] = False
 
     def log_message(self, *args: Any) -> None:
         pass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from promo_fixture import DEV_FILES, dev_file, in_env, make_repo
 
 from llmgitops.errors import UsageError
 from llmgitops.promotion import prepare
-from promo_fixture import DEV_FILES, dev_file, in_env, make_repo
 
 
 def rules(root: Path, source: str = "dev", target: str = "staging", only: tuple[str, ...] = ()) -> list[str]:
