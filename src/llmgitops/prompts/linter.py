@@ -30,7 +30,7 @@ from .render import (
 )
 from .scalars import DocumentPositions, JsonPath
 from .secrets import scan
-from .template import RENDER_SECONDS, Template, code_cache, deadline, environment, templates_of
+from .template import Template, code_cache, environment, templates_of
 from .variables import Analysis, Problem, analyze
 
 Shape = dict[str, Any]
@@ -413,10 +413,8 @@ def lint_prompt(manifest: Manifest, state: EnvironmentState | None,
     check_variables(lint, analyses)
     static_errors = any(f.severity is Severity.ERROR for f in lint.findings)
     renderable = check_inputs(lint)
-    # One time limit for all of a prompt's renders: a timer per render would cost more than rendering.
-    with deadline(RENDER_SECONDS * 2):
-        rendered = check_rendering(lint, renderable, static_errors)
-        check_budget(lint, rendered, counters if counters is not None else {})
+    rendered = check_rendering(lint, renderable, static_errors)
+    check_budget(lint, rendered, counters if counters is not None else {})
     check_output_schema(lint)
     check_secrets(lint)
     return lint.findings

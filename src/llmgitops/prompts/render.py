@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError
 
-from .template import Template, compiled, environment, is_plain, plain_render
+from .template import RenderTimeout, Template, compiled, environment, is_plain, plain_render
 
 Shape = dict[str, Any]
 JsonPath = tuple[str | int, ...]
@@ -188,17 +188,23 @@ class RenderFailure:
 def render(templates: list[Template], context: Mapping[str, Any]) -> list[str] | RenderFailure:
     """Each template rendered with ``context``, or where and why the first one failed."""
     out: list[str] = []
-    with environment().bounded():
-        for template in templates:
-            if isinstance(template.tree, TemplateSyntaxError):
-                return RenderFailure(template, template.tree.lineno, "the template does not parse")
-            if is_plain(template.source):
-                out.append(plain_render(template.source))  # no compile needed to render plain text
-                continue
-            try:
-                out.append(_generate(compiled(template.source), context))
-            except Exception as exc:  # a template is user code: whatever it raises is a finding, not a crash
-                return RenderFailure(template, _template_line(exc), _explain(exc))
+    current = templates[0] if templates else None
+    try:
+        with environment().bounded():
+            for template in templates:
+                current = template
+                if isinstance(template.tree, TemplateSyntaxError):
+                    return RenderFailure(template, template.tree.lineno, "the template does not parse")
+                if is_plain(template.source):
+                    out.append(plain_render(template.source))  # no compile needed to render plain text
+                    continue
+                try:
+                    out.append(_generate(compiled(template.source), context))
+                except Exception as exc:  # a template is user code: what it raises is a finding, not a crash
+                    return RenderFailure(template, _template_line(exc), _explain(exc))
+    except RenderTimeout as exc:  # the timer fired between two templates rather than inside one
+        assert current is not None
+        return RenderFailure(current, None, str(exc))
     return out
 
 

@@ -132,7 +132,7 @@ def deadline(seconds: float) -> Iterator[None]:
         raise RenderTimeout(f"rendering took longer than {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer = signal.setitimer(signal.ITIMER_REAL, seconds)
     _ACTIVE.on = True
     try:
         yield
@@ -140,6 +140,8 @@ def deadline(seconds: float) -> Iterator[None]:
         _ACTIVE.on = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer[0] > 0:  # someone else's timer was running: give it back
+            signal.setitimer(signal.ITIMER_REAL, *outer)
 
 
 def _bounded_filter(func: Any) -> Any:

@@ -236,3 +236,21 @@ def test_every_rule_is_documented_with_an_example() -> None:
         row = next((line for line in docs.splitlines() if line.startswith(f"| `{rule.id}` |")), None)
         assert row is not None, rule.id
         assert row.count("|") >= 4 and f"| {rule.severity.value} |" in row, row
+
+
+def test_each_render_has_its_own_time_limit() -> None:
+    """Two examples that each loop for minutes: both are cut off (RENDER_SECONDS each), no hang."""
+    import time
+
+    from llmgitops.prompts.template import RENDER_SECONDS
+
+    loop = "{% for a in question %}{% for b in question %}{% for c in question %}{% endfor %}{% endfor %}{% endfor %}"
+    text = user(f"<question>{{{{ question }}}}</question>{loop}").replace(
+        "        question: What is a backup?\n",
+        "        question: '" + "x" * 400 + "'\n    - name: second\n      input:\n        question: '" + "y" * 400 + "'\n")
+    started = time.perf_counter()
+    findings = lint_text(text, window=None)
+    assert time.perf_counter() - started < 4 * RENDER_SECONDS + 2
+    (timeout,) = [f for f in findings if f.rule == "prompt/render-error"]  # one per failing line
+    assert "longer than" in timeout.message
+    assert {f.rule for f in findings} == {"prompt/render-error", "prompt/not-iterable"}
