@@ -157,9 +157,9 @@ def main() -> int:
 
         def cold_process(disk: Path) -> None:
             os.environ["LLMGITOPS_CACHE_DIR"] = str(disk)
-            template_module._code_cache = None
-            for cache in (template_module.parse, template_module.compiled, secrets._scan,
-                          linter._output_validator):
+            template_module._disk_cache = None
+            for cache in (template_module.parse, template_module.compiled, template_module.syntax_error,
+                          secrets._scan, linter._output_validator):
                 cache.cache_clear()
 
         for run in range(args.runs):

@@ -9,8 +9,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
-
 from ..findings import Finding, Severity, sort_findings
 from ..manifests.kinds import KINDS
 from ..manifests.ranges import RangeError, parse_range
@@ -30,8 +28,8 @@ from .render import (
 )
 from .scalars import DocumentPositions, JsonPath
 from .secrets import scan
-from .template import Template, code_cache, environment, templates_of
-from .variables import Analysis, Problem, analyze
+from .template import Template, disk_cache, environment, templates_of
+from .variables import Analysis, Problem, analyze_source
 
 Shape = dict[str, Any]
 IGNORE_ANNOTATION = "llmgitops.dev/ignore"
@@ -111,15 +109,15 @@ def check_templates(lint: PromptLint) -> dict[int, Analysis]:
     builtins = frozenset(environment().globals)
     analyses: dict[int, Analysis] = {}
     for index, template in enumerate(lint.templates):
-        tree = template.tree
-        if isinstance(tree, TemplateSyntaxError):
-            pos = template.at_line(tree.lineno or 1)
+        error = template.syntax_error
+        if error is not None:
+            pos = template.at_line(error.lineno or 1)
             lint.add(pos, "prompt/template-syntax", Severity.ERROR,
-                     f"{template.label} does not parse: {tree.message} (template line {tree.lineno})",
+                     f"{template.label} does not parse: {error.message} (template line {error.lineno})",
                      "Jinja2 syntax: {{ variable }}, {% if … %}…{% endif %}; "
                      "write a literal {{ as {{ '{{' }}")
             continue
-        analysis = analyze(tree, lint.declared, lint.user_inputs, builtins)
+        analysis = analyze_source(template.source, lint.declared, lint.user_inputs, builtins)
         analyses[index] = analysis
         for problem in analysis.problems:
             lint.add(_problem_position(template, problem), problem.rule, RULES[problem.rule].severity,
@@ -190,7 +188,7 @@ def check_inputs(lint: PromptLint) -> list[int]:
 def check_rendering(lint: PromptLint, renderable: list[int],
                     static_errors: bool) -> list[tuple[str, list[str]]]:
     """Render each example and the declared defaults; return what rendered, for the token budget."""
-    if not lint.templates or any(isinstance(t.tree, TemplateSyntaxError) for t in lint.templates):
+    if not lint.templates or any(t.syntax_error is not None for t in lint.templates):
         return []
     rendered: list[tuple[str, list[str]]] = []
     samples: list[tuple[str, JsonPath | None, dict[str, Any]]] = []
@@ -425,7 +423,7 @@ def lint(repo: Repository, state: EnvironmentState) -> list[Finding]:
     findings: list[Finding] = []
     for manifest in state.of_kind("Prompt"):
         findings.extend(lint_prompt(manifest, state, counters))
-    code_cache().save()
+    disk_cache().save()
     return findings
 
 
@@ -453,5 +451,5 @@ def lint_paths(root: Path, paths: list[Path] | None = None, source: Source | Non
             findings.extend(problems)
         elif manifest.kind == "Prompt":
             findings.extend(lint_prompt(manifest, None, counters))
-    code_cache().save()
+    disk_cache().save()
     return sort_findings(configure(findings, repo))

@@ -12,8 +12,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
-
 from .template import RenderTimeout, Template, compiled, environment, is_plain, plain_render
 
 Shape = dict[str, Any]
@@ -193,8 +191,9 @@ def render(templates: list[Template], context: Mapping[str, Any]) -> list[str] |
         with environment().bounded():
             for template in templates:
                 current = template
-                if isinstance(template.tree, TemplateSyntaxError):
-                    return RenderFailure(template, template.tree.lineno, "the template does not parse")
+                error = template.syntax_error
+                if error is not None:
+                    return RenderFailure(template, error.lineno, "the template does not parse")
                 if is_plain(template.source):
                     out.append(plain_render(template.source))  # no compile needed to render plain text
                     continue

@@ -192,77 +192,88 @@ def parse(source: str) -> nodes.Template | TemplateSyntaxError:
         return exc
 
 
-class CodeCache:
-    """Compiled template code kept on disk between runs, in one file per user.
+def _fingerprint(*modules: str) -> str:
+    """A digest of this package's own analysis code: cached results die with the code that made them."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(f"{sys.implementation.cache_tag} jinja2-{jinja2.__version__}".encode())
+    for name in modules:
+        with suppress(OSError):
+            digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
 
-    Compiling is the largest cost of linting a prompt, and a hook lints the same unchanged prompts on
-    every commit; with this cache only templates whose text changed are compiled again. One file (read
-    once, replaced atomically once per run) rather than a file per template: creating small files is
-    slower than compiling on some filesystems. It lives in Jinja's per-user 0700 cache folder in the
-    temp dir, or LLMGITOPS_CACHE_DIR; LLMGITOPS_NO_CACHE=1 turns it off.
+
+class DiskCache:
+    """Compiled template code and template analyses kept on disk between runs, in one file per user.
+
+    Parsing and compiling are the largest costs of linting a prompt, and a hook lints the same unchanged
+    prompts on every commit; with this cache only templates whose text changed are parsed and compiled
+    again. One file (read once, replaced atomically once per run) rather than a file per template:
+    creating small files is slower than compiling on some filesystems. It lives in Jinja's per-user 0700
+    cache folder in the temp dir, or LLMGITOPS_CACHE_DIR; LLMGITOPS_NO_CACHE=1 turns it off. Values are
+    code objects and tuples of plain data, stored with marshal.
     """
 
-    MAX_ENTRIES = 4096
-    # marshal's format is private to one Python version; the generated code to one Jinja version and
-    # this module's environment settings (bump the last field when PromptEnvironment changes).
-    HEADER = f"llmgitops-template-code {sys.implementation.cache_tag} jinja2-{jinja2.__version__} 1\n".encode()
+    MAX_ENTRIES = 8192
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.codes: dict[str, CodeType] | None = None
+        # marshal's format belongs to one Python version, generated code to one Jinja version and to
+        # this package's environment and analyzer, hence all of them in the header.
+        self.header = f"llmgitops-template-cache {_fingerprint('template.py', 'variables.py')}\n".encode()
+        self.values: dict[str, Any] | None = None
         self.used: set[str] = set()
         self.added = False
 
-    def _load(self) -> dict[str, CodeType]:
-        if self.codes is None:
-            self.codes = {}
+    def _load(self) -> dict[str, Any]:
+        if self.values is None:
+            self.values = {}
             if self.path is not None:
                 try:
                     data = self.path.read_bytes()
-                    if data.startswith(self.HEADER):
-                        loaded = marshal.loads(data[len(self.HEADER):])
+                    if data.startswith(self.header):
+                        loaded = marshal.loads(data[len(self.header):])
                         if isinstance(loaded, dict):
-                            self.codes = {k: v for k, v in loaded.items() if isinstance(v, CodeType)}
+                            self.values = {k: v for k, v in loaded.items() if isinstance(k, str)}
                 except (OSError, EOFError, ValueError, TypeError):
                     pass  # a missing or damaged cache is an empty one
-        return self.codes
+        return self.values
 
-    def get(self, key: str) -> CodeType | None:
-        code = self._load().get(key)
-        if code is not None:
+    def get(self, key: str) -> Any:
+        value = self._load().get(key)
+        if value is not None:
             self.used.add(key)
-        return code
+        return value
 
-    def put(self, key: str, code: CodeType) -> None:
-        self._load()[key] = code
+    def put(self, key: str, value: Any) -> None:
+        self._load()[key] = value
         self.used.add(key)
         self.added = True
 
     def save(self) -> None:
-        if not self.added or self.path is None or self.codes is None:
+        if not self.added or self.path is None or self.values is None:
             return
         # Keep what this run used, then older entries, up to the bound.
-        keep = {k: self.codes[k] for k in self.used}
-        for key, code in self.codes.items():
+        keep = {k: self.values[k] for k in self.used}
+        for key, value in self.values.items():
             if len(keep) >= self.MAX_ENTRIES:
                 break
-            keep.setdefault(key, code)
+            keep.setdefault(key, value)
         tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_bytes(self.HEADER + marshal.dumps(keep))
+            tmp.write_bytes(self.header + marshal.dumps(keep))
             os.replace(tmp, self.path)
             self.added = False
-        except OSError:
+        except (OSError, ValueError):
             with suppress(OSError):
                 tmp.unlink()
 
 
-_code_cache: CodeCache | None = None
+_disk_cache: DiskCache | None = None
 
 
-def code_cache() -> CodeCache:
-    global _code_cache
-    if _code_cache is None:
+def disk_cache() -> DiskCache:
+    global _disk_cache
+    if _disk_cache is None:
         path: Path | None = None
         if not os.environ.get("LLMGITOPS_NO_CACHE"):
             try:
@@ -270,20 +281,33 @@ def code_cache() -> CodeCache:
                 path = Path(folder) / "llmgitops-templates.marshal"
             except (RuntimeError, OSError):
                 path = None  # no safe per-user folder: run without a cache
-        _code_cache = CodeCache(path)
-    return _code_cache
+        _disk_cache = DiskCache(path)
+    return _disk_cache
+
+
+def source_key(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@lru_cache(maxsize=8192)
+def syntax_error(source: str) -> TemplateSyntaxError | None:
+    """Why a template does not parse, or None; a template compiled in an earlier run is known to parse."""
+    if is_plain(source) or disk_cache().get("code:" + source_key(source)) is not None:
+        return None
+    tree = parse(source)
+    return tree if isinstance(tree, TemplateSyntaxError) else None
 
 
 @lru_cache(maxsize=8192)
 def compiled(source: str) -> Any:
     """The compiled jinja2 Template for a source that parses."""
-    tree = parse(source)
-    assert not isinstance(tree, TemplateSyntaxError)
     env = environment()
-    cache = code_cache()
-    key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+    cache = disk_cache()
+    key = "code:" + source_key(source)
     code = cache.get(key)
-    if code is None:
+    if not isinstance(code, CodeType):
+        tree = parse(source)
+        assert not isinstance(tree, TemplateSyntaxError)
         code = env.compile(tree)
         cache.put(key, code)
     return env.template_class.from_code(env, code, env.make_globals(None), None)
@@ -311,6 +335,10 @@ class Template:
     @property
     def tree(self) -> nodes.Template | TemplateSyntaxError:
         return parse(self.source)
+
+    @property
+    def syntax_error(self) -> TemplateSyntaxError | None:
+        return syntax_error(self.source)
 
     @property
     def label(self) -> str:

@@ -10,6 +10,7 @@ sandbox or load other templates.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -506,3 +507,41 @@ def analyze(tree: nodes.Template, declared: dict[str, Shape], user: frozenset[st
     analyzer = _Analyzer(declared, user, builtins)
     analyzer.statements(tree.body)
     return analyzer.out
+
+
+def _to_data(analysis: Analysis) -> tuple[Any, ...]:
+    return (tuple((u.name, u.lineno, u.guarded) for u in analysis.uses),
+            tuple(analysis.undeclared.items()),
+            tuple((p.rule, p.lineno, p.token, p.message, p.hint, p.token_kind) for p in analysis.problems),
+            tuple((s.lineno, s.inputs, s.anchor) for s in analysis.sites))
+
+
+def _from_data(data: tuple[Any, ...]) -> Analysis:
+    uses, undeclared, problems, sites = data
+    return Analysis([Use(*u) for u in uses], dict(undeclared), [Problem(*p) for p in problems],
+                    [OutputSite(lineno, tuple(inputs), anchor) for lineno, inputs, anchor in sites])
+
+
+def analyze_source(source: str, declared: dict[str, Shape], user: frozenset[str],
+                   builtins: frozenset[str]) -> Analysis:
+    """``analyze`` for a template that parses, through the disk cache: an unchanged template with
+    unchanged declarations is not even parsed again."""
+    from .template import disk_cache, parse, source_key
+
+    try:
+        context = json.dumps([declared, sorted(user), sorted(builtins)], sort_keys=True, default=repr)
+    except ValueError:  # NaN and friends: not worth a cache entry
+        context = None
+    key = f"analysis:{source_key(source)}:{source_key(context)}" if context is not None else None
+    cached = disk_cache().get(key) if key is not None else None
+    if isinstance(cached, tuple):
+        try:
+            return _from_data(cached)
+        except (TypeError, ValueError):
+            pass  # an entry of another shape: analyze again
+    tree = parse(source)
+    assert isinstance(tree, nodes.Template)
+    analysis = analyze(tree, declared, user, builtins)
+    if key is not None:
+        disk_cache().put(key, _to_data(analysis))
+    return analysis
