@@ -178,8 +178,8 @@ def rollback(alias: str, collection: str, store_kind: str, store: str) -> int:
 @click.option("--baseline-env", default=None, help="Compare with the RagConfig of the same name in this "
                                                      "environment (where it serves now).")
 @click.option("--baseline-ref", default=None, help="Compare with the RagConfig at this Git revision.")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the reports go (default: .llmgitops/reports/<env>/<suite>/).")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for report.json, report.md, report.html (default: .llmgitops/reports/ENV/SUITE).")
 @repo_option
 @output_option
 def eval_(suite: str, env: str | None, baseline_env: str | None, baseline_ref: str | None,
