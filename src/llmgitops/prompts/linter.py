@@ -9,6 +9,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..config import IGNORE_ANNOTATION, configure
 from ..findings import Finding, Severity, sort_findings
 from ..manifests.kinds import KINDS
 from ..manifests.ranges import RangeError, parse_range
@@ -32,7 +33,6 @@ from .template import Template, disk_cache, environment, templates_of
 from .variables import Analysis, Problem, analyze_source
 
 Shape = dict[str, Any]
-IGNORE_ANNOTATION = "llmgitops.dev/ignore"
 PROMPTS_FOLDER = KINDS["Prompt"].folder
 
 
@@ -434,7 +434,6 @@ def lint_paths(root: Path, paths: list[Path] | None = None, source: Source | Non
     token budgets. Prompt files that do not load report why; a Prompt YAML outside environments/ is
     linted too, without a Model to budget against.
     """
-    from ..config import configure
     from ..validate import Scope, scope_of
 
     repo = Repository(source or WorkingTree(root))
