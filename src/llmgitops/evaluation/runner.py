@@ -819,8 +819,8 @@ async def _execute(plan: Plan, cases: Sequence[Case], opts: RunOptions) -> tuple
             await main.aclose()
         await services.aclose()
         await plan.target.close()
-        retriever = getattr(plan.target, "retriever", None)
-        if retriever is not None and hasattr(retriever, "close"):
+        retriever = plan.target.retriever
+        if retriever is not None and retriever is not plan.target and isinstance(retriever, Target):
             await retriever.close()
         if cache is not None:
             cache.close()

@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ...errors import LLMGitOpsError
+from ...errors import EXIT_USAGE, LLMGitOpsError
 
 # Prompt.spec.config key -> OpenAI request parameter
 CONFIG_PARAMS = {
@@ -194,13 +194,14 @@ class ProviderConfig:
         if value.startswith("openai:"):
             url = value[len("openai:") :]
             if not url.startswith(("http://", "https://")):
-                raise ProviderError(f"--provider {value}: expected openai:http(s)://host[:port][/v1]")
+                raise ProviderError(f"--provider {value}: expected openai:http(s)://host[:port][/v1]", EXIT_USAGE)
             return cls(name="openai", type="openai", base_url=url)
         if value in declared:
             return declared[value]
         known = ", ".join(sorted(declared)) or "none"
         raise ProviderError(
             f"--provider {value}: no such provider in the environment (declared: {known})",
+            EXIT_USAGE,
             hint="or pass openai:URL for an OpenAI-compatible endpoint",
         )
 

@@ -28,33 +28,39 @@ class ResponseCache:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute(SCHEMA)
-        self.pending: list[tuple[str, str, float]] = []
+        self.pending: dict[str, tuple[dict[str, Any], float]] = {}  # written at the next flush
         self.hits = 0
         self.misses = 0
 
     def get(self, key: str) -> dict[str, Any] | None:
+        pending = self.pending.get(key)
+        if pending is not None:
+            self.hits += 1
+            return pending[0]
         row = self.db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            self.misses += 1
-            return None
-        try:
-            value = json.loads(row[0])
-        except ValueError:
+        value = None
+        if row is not None:
+            try:
+                value = json.loads(row[0])
+            except ValueError:
+                value = None
+        if not isinstance(value, dict):
             self.misses += 1
             return None
         self.hits += 1
-        return value if isinstance(value, dict) else None
+        return value
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        self.pending.append((key, json.dumps(value, separators=(",", ":")), time.time()))
+        self.pending[key] = (value, time.time())
         if len(self.pending) >= FLUSH_EVERY:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
+        rows = [(k, json.dumps(v, separators=(",", ":")), t) for k, (v, t) in self.pending.items()]
         self.db.execute("BEGIN")
-        self.db.executemany("INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)", self.pending)
+        self.db.executemany("INSERT OR REPLACE INTO responses (key, value, created) VALUES (?, ?, ?)", rows)
         self.db.execute("COMMIT")
         self.pending.clear()
 
