@@ -16,6 +16,8 @@ dimension compared is the one the model really outputs, and checks that token ch
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..findings import Finding, Severity
 from ..manifests.ranges import RangeError, satisfies
 from ..manifests.repository import EnvironmentState, Manifest, Repository
@@ -80,9 +82,13 @@ def _model_ref(state: EnvironmentState, rag: RagSpec) -> Manifest | None:
         return None
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def model_ref_findings(manifest: Manifest, rag: RagSpec, model: Manifest) -> list[Finding]:
     findings: list[Finding] = []
-    base = model.spec.get("baseModel") if isinstance(model.spec.get("baseModel"), dict) else {}
+    base = _mapping(model.spec.get("baseModel"))
     pin = rag.embedding.model
     if isinstance(base.get("id"), str) and base["id"] != pin.id:
         findings.append(manifest.finding(("spec", "embedding", "model", "id"), "rag/model-mismatch",
@@ -92,7 +98,7 @@ def model_ref_findings(manifest: Manifest, rag: RagSpec, model: Manifest) -> lis
         findings.append(manifest.finding(("spec", "embedding", "model", "revision"), "rag/model-mismatch",
                                          f"embedding.model.revision {pin.revision} differs from Model "
                                          f"{model.name}'s baseModel.revision {base['revision']}"))
-    interface = model.spec.get("interface") if isinstance(model.spec.get("interface"), dict) else {}
+    interface = _mapping(model.spec.get("interface"))
     declared = interface.get("embeddingDimensions")
     if isinstance(declared, int) and not isinstance(declared, bool) and declared != rag.embedding.dimensions:
         findings.append(manifest.finding(("spec", "embedding", "dimensions"), "rag/dimension-mismatch",

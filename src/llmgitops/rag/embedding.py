@@ -45,7 +45,7 @@ class EmbeddingError(LLMGitOpsError):
 
 class Backend(Protocol):
     identity: str
-    builtin_prefixes: dict[str, str]
+    builtin_prefixes: ClassVar[dict[str, str]]  # prefixes the backend adds by itself, by role
 
     def encode(self, texts: list[str], role: Role, batch_size: int) -> Matrix: ...
 
@@ -77,8 +77,8 @@ class SentenceTransformersBackend:
             import transformers
             from sentence_transformers import SentenceTransformer
 
-            transformers.utils.logging.set_verbosity_error()
-            transformers.utils.logging.disable_progress_bar()
+            transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+            transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             self._st = SentenceTransformer(str(self.model.path), device="cpu", local_files_only=True)
         return self._st
 
@@ -324,7 +324,7 @@ class Embedder:
                 hint="set embedding.dimensions to the model's output dimension (rule rag/dimension-mismatch)")
         if self.spec.normalize and vectors.shape[0]:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = vectors / np.where(norms == 0, 1.0, norms)
+            vectors = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_documents(self, texts: Sequence[str]) -> Matrix:

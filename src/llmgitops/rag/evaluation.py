@@ -69,7 +69,7 @@ class RagTarget(Target):
         environment = self.context.env.environment
         declared = environment.spec.get("providers") if environment is not None else None
         spec = declared.get(name) if isinstance(name, str) and isinstance(declared, dict) else None
-        if not isinstance(spec, dict) or spec.get("type") != "openai":
+        if not isinstance(name, str) or not isinstance(spec, dict) or spec.get("type") != "openai":
             return None
         return ProviderConfig.from_spec(name, spec)
 
@@ -108,7 +108,9 @@ class RagTarget(Target):
             if self._dense is None or self._lexical is None:
                 self._ensure_http()
                 self._dense, self._lexical = await asyncio.to_thread(self._build)
-            return self._dense, self._lexical
+            dense, lexical = self._dense, self._lexical
+            assert dense is not None and lexical is not None
+            return dense, lexical
 
     async def _run(self, query: str) -> tuple[Retrieved, Retrieved]:
         dense, lexical = await self._retrievers()

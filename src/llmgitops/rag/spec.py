@@ -167,8 +167,10 @@ class RagSpec:
     @classmethod
     def from_manifest_data(cls, data: dict[str, Any]) -> RagSpec:
         """From a whole manifest document (apiVersion, kind, metadata, spec)."""
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-        name = metadata.get("name") if isinstance(metadata.get("name"), str) else "ragconfig"
+        metadata = data.get("metadata")
+        name = metadata.get("name") if isinstance(metadata, dict) else None
+        if not isinstance(name, str):
+            name = "ragconfig"
         spec = data.get("spec")
         if not isinstance(spec, dict):
             raise RagSpecError("", "the manifest has no spec mapping")

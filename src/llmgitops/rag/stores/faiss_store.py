@@ -47,7 +47,7 @@ def prepare(vectors: Matrix, distance: str) -> Matrix:
     out = np.ascontiguousarray(vectors, dtype=np.float32)
     if distance == "cosine" and out.shape[0]:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        out = out / np.where(norms == 0, 1.0, norms)
+        out = (out / np.where(norms == 0, 1.0, norms)).astype(np.float32)
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
@@ -61,7 +61,8 @@ def build_index(spec: CollectionSpec, vectors: Matrix) -> Any:
     index = faiss.index_factory(spec.dimension, factory_string(spec, data.shape[0]),
                                 getattr(faiss, _METRICS[spec.distance]))
     if spec.kind == "hnsw":
-        faiss.downcast_index(index).hnsw.efConstruction = spec.hnsw.ef_construction
+        graph: Any = faiss.downcast_index(index)
+        graph.hnsw.efConstruction = spec.hnsw.ef_construction
     if not index.is_trained:
         if data.shape[0] == 0:
             raise StoreError(f"a {spec.quantization} index needs vectors to train on")
@@ -77,7 +78,8 @@ def search_index(index: Any, spec: CollectionSpec, queries: Matrix, k: int,
     import faiss
 
     if spec.kind == "hnsw":
-        faiss.downcast_index(index).hnsw.efSearch = max(ef_search or spec.hnsw.ef_search, k)
+        graph: Any = faiss.downcast_index(index)
+        graph.hnsw.efSearch = max(ef_search or spec.hnsw.ef_search, k)
     k = max(1, min(k, index.ntotal)) if index.ntotal else 1
     scores, positions = index.search(prepare(queries, spec.distance), k)
     if spec.distance == "l2":

@@ -56,8 +56,10 @@ class QdrantStore:
         meta = self._metadata(collection).get(_META_KEY)
         if isinstance(meta, dict):
             return CollectionSpec.from_dict(meta)
+        from qdrant_client import models
+
         vectors = self.client.get_collection(collection).config.params.vectors
-        if not hasattr(vectors, "size"):
+        if not isinstance(vectors, models.VectorParams):
             raise StoreError(f"Qdrant collection {collection!r} uses named vectors, which this adapter does not read")
         distance = {v: k for k, v in _DISTANCES.items()}.get(vectors.distance.name, "cosine")
         return CollectionSpec(collection, int(vectors.size), distance, "hnsw")
