@@ -88,6 +88,8 @@ class EnvironmentState:
     name: str
     manifests: list[Manifest] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    _index: dict[tuple[str, str], Manifest] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
 
     @property
     def environment(self) -> Manifest | None:
@@ -97,7 +99,16 @@ class EnvironmentState:
         return [m for m in self.manifests if m.kind == kind]
 
     def find(self, kind: str, name: str) -> Manifest | None:
-        return next((m for m in self.manifests if m.kind == kind and m.name == name), None)
+        """The first manifest of ``kind`` named ``name``. Indexed: checks look up every reference, so a
+        scan per lookup would make large environments quadratic. ``manifests`` only ever grows while an
+        environment loads, so its length tells whether the index is current."""
+        if self._indexed != len(self.manifests):
+            index: dict[tuple[str, str], Manifest] = {}
+            for m in self.manifests:
+                if m.kind is not None and m.name is not None:
+                    index.setdefault((m.kind, m.name), m)
+            self._index, self._indexed = index, len(self.manifests)
+        return self._index.get((kind, name))
 
     @property
     def promotable(self) -> list[Manifest]:
@@ -144,6 +155,11 @@ class Repository:
         if result.document is None:
             return None, result.findings
         return Manifest(relpath, env, kind, result.document, raw), result.findings
+
+    def use(self, state: EnvironmentState) -> None:
+        """Serve ``state`` for its environment instead of loading it: an environment built in memory,
+        such as the target of a promotion before anything is written."""
+        self._environments[state.name] = state
 
     def environment(self, name: str) -> EnvironmentState:
         if name not in self._environments:

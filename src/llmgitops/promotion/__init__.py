@@ -14,6 +14,7 @@ from pathlib import Path
 from ..backends.argo.render import Baseline
 from ..findings import Finding, Severity, has_errors, sort_findings
 from ..gitrepo import Git, GitTree, require
+from ..manifests.references import file_paths
 from ..manifests.repository import Repository
 from .apply import Applied, apply
 from .describe import describe
@@ -52,8 +53,11 @@ def _uncommitted(git: Git, envs: tuple[str, ...]) -> list[Finding]:
 def prepare(root: Path, source: str, target: str, only: tuple[str, ...] = ()) -> Prepared:
     git = Git.discover(root)
     base = require(git, "HEAD", "HEAD")
-    repo = Repository(GitTree(git, base))
+    tree = GitTree(git, base)
+    repo = Repository(tree)
     plan = build_plan(repo, source, target, base, only)
+    # validation reads every file FROM's manifests name: one listing and one cat-file for all of them
+    tree.prefetch(p for m in repo.environment(source).promotable for _, p, _ in file_paths(m))
     findings = source_findings(repo, source) + check(plan, repo) + _uncommitted(git, (source, target))
     result = preview(plan, git.root, Baseline.at(git.root, base))
     plan.findings = sort_findings(findings + result.findings)
