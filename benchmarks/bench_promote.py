@@ -16,6 +16,7 @@ Prints medians and the ratio, and for the scaling series the cost of each additi
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import subprocess
 import sys
@@ -217,7 +218,7 @@ def main() -> int:
     print("\nscaling: environments of 2,000 manifests each (a repository of 4,000), 20 / 200 / 2,000 changed")
     print(header)
     points = [(changed, row(2, changed)) for changed in (20, 200, 2000)]
-    for (n0, t0), (n1, t1) in zip(points, points[1:], strict=False):
+    for (n0, t0), (n1, t1) in itertools.pairwise(points):
         # linear growth shows as a flat cost per additional changed artifact
         print(f"  {n0:,} -> {n1:,} changed: {(t1 - t0) / (n1 - n0) * 1000:.2f} ms per additional changed artifact")
     verdict = "PASS" if headline <= 2.0 else "FAIL"
