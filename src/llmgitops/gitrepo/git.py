@@ -75,6 +75,11 @@ class Git:
             raise GitError(f"git {args[0]} failed: {detail[-1] if detail else f'exit {proc.returncode}'}")
         return proc.stdout
 
+    def succeeds(self, *args: str) -> bool:
+        """Whether ``git ARGS`` exits 0 (for yes/no questions such as ``merge-base --is-ancestor``)."""
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True, env=_environment(), check=False)
+        return proc.returncode == 0
+
     def popen(self, *args: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(["git", *args], cwd=self.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, env=_environment())

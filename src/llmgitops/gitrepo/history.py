@@ -29,6 +29,11 @@ def path_history(git: Git, rev: str, pathspecs: Iterable[str]) -> list[HistoryEn
         return []
     raw = git.run("log", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames", "-z",
                   "--diff-merges=first-parent", rev, "--", *specs)
+    return parse_log(raw)
+
+
+def parse_log(raw: bytes) -> list[HistoryEntry]:
+    """Entries of ``git log --format=%x01%H --raw --no-abbrev -z`` output; deletions are left out."""
     out: list[HistoryEntry] = []
     for chunk in raw.split(b"\x01")[1:]:
         tokens = chunk.split(b"\0")

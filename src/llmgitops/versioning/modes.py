@@ -19,6 +19,12 @@ from ..gitrepo import (
 from .policy import CheckResult, VersionCheck
 
 
+def _ref_name(git: Git, rev: str) -> str:
+    """The full ref name ``rev`` stands for (``main`` -> ``refs/heads/main``), or ``rev`` itself."""
+    name = git.text("rev-parse", "--symbolic-full-name", rev, ok=(0, 128)) if not rev.startswith("-") else ""
+    return name.splitlines()[0] if name else rev
+
+
 def check_staged(git: Git) -> CheckResult:
     """The index against HEAD: what ``git commit`` is about to record (the pre-commit hook)."""
     if git.bare:
@@ -26,7 +32,8 @@ def check_staged(git: Git) -> CheckResult:
                              "use --base/--head, or --stdin-refs in a pre-receive hook")
     base = resolve(git, "HEAD")
     changed = changed_paths(git, base or empty_tree(git), INDEX)
-    return VersionCheck(git, base, GitTree.index(git), history_rev=base).run(changed)
+    return VersionCheck(git, base, GitTree.index(git), history_rev=base,
+                        history_key=_ref_name(git, "HEAD")).run(changed)
 
 
 def check_range(git: Git, base_ref: str, head_ref: str = "HEAD") -> CheckResult:
@@ -36,7 +43,8 @@ def check_range(git: Git, base_ref: str, head_ref: str = "HEAD") -> CheckResult:
     head_sha = require(git, head_ref, "head")
     start = merge_base(git, base_sha, head_sha)
     changed = changed_paths(git, start or empty_tree(git), head_sha)
-    return VersionCheck(git, start, GitTree(git, head_sha), history_rev=base_sha).run(changed)
+    return VersionCheck(git, start, GitTree(git, head_sha), history_rev=base_sha,
+                        history_key=_ref_name(git, base_ref)).run(changed)
 
 
 def check_ref_updates(git: Git, updates: list[RefUpdate], known: list[str]) -> CheckResult:
@@ -54,7 +62,8 @@ def check_ref_updates(git: Git, updates: list[RefUpdate], known: list[str]) -> C
             continue
         seen.add((start, head))
         changed = changed_paths(git, start or empty_tree(git), head)
-        result = VersionCheck(git, start, GitTree(git, head), history_rev=start).run(changed)
+        check = VersionCheck(git, start, GitTree(git, head), history_rev=start, history_key=update.ref)
+        result = check.run(changed)
         total.changes.extend(result.changes)
         total.findings.extend(result.findings)
     total.findings = sort_findings(total.findings)

@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..findings import Finding, Severity
-from ..gitrepo import ChangedPath, Git, GitTree, path_history, read_blobs
+from ..gitrepo import Blob, ChangedPath, Git, GitTree, HistoryEntry, read_blobs
+from ..gitrepo.ledger import manifest_history
 from ..manifests.kinds import ENVIRONMENTS_DIR, KINDS, YAML_SUFFIXES
 from ..manifests.loader import MAX_BYTES, load_bytes
 from ..manifests.ranges import parse_version
@@ -121,11 +122,13 @@ def _invalid(m: Manifest) -> Finding:
 class VersionCheck:
     """check-versions between a base commit (None: nothing before) and a head tree (a commit or the index)."""
 
-    def __init__(self, git: Git, base: str | None, head: GitTree, history_rev: str | None) -> None:
+    def __init__(self, git: Git, base: str | None, head: GitTree, history_rev: str | None,
+                 history_key: str = "HEAD") -> None:
         self.git = git
         self.base = GitTree(git, base) if base is not None else None
         self.head = head
         self.history_rev = history_rev
+        self.history_key = history_key  # names the ledger of history_rev's ref (gitrepo.ledger)
         self.result = CheckResult()
 
     # -- loading ---------------------------------------------------------------------------------------
@@ -228,6 +231,10 @@ class VersionCheck:
                     continue
                 for suffix in YAML_SUFFIXES:
                     probes[f"{ENVIRONMENTS_DIR}/{env}/{folder}/{m.name}{suffix}"] = m
+        self.head.prefetch(probes)
+        # a manifest can only carry the same version if its text spells it: skip the others unparsed
+        probes = {p: m for p, m in probes.items()
+                  if self.head.exists(p) and m.version is not None and m.version.encode() in self.head.read(p)}
         others = self._load_quiet(self.head, probes)
         self.head.prefetch(all_referenced_paths(others.values()))
         for path, other in sorted(others.items()):
@@ -256,35 +263,48 @@ class VersionCheck:
                     out[path] = manifest
         return out
 
+    def _past(self, entry: HistoryEntry, blobs: dict[str, Blob]) -> Manifest | None:
+        blob = blobs.get(entry.blob)
+        if blob is None:
+            return None
+        loaded = load_bytes(blob.head, entry.path)
+        if loaded.document is None:
+            return None
+        env, kind, _ = expected_kind(entry.path)
+        past = Manifest(entry.path, env, kind, loaded.document, blob.head)
+        return past if past.kind and past.name and past.version else None
+
     def _history(self, fresh: list[tuple[ManifestChange, Manifest]]) -> None:
         """A version the base ref's history published never comes back with other content."""
         if self.history_rev is None or not fresh:
             return
         wanted: dict[tuple[str, str], list[Manifest]] = {}
-        specs = []
         for _, m in fresh:
-            if m.kind is None or m.name is None or not DNS_LABEL.match(m.name):
-                continue
-            wanted.setdefault((m.kind, m.name), []).append(m)
-            folder = KINDS[m.kind].folder
-            specs += [f":(glob){ENVIRONMENTS_DIR}/*/{folder}/{m.name}{suffix}" for suffix in YAML_SUFFIXES]
-        entries = path_history(self.git, self.history_rev, specs)
+            if m.kind is not None and m.name is not None:
+                wanted.setdefault((m.kind, m.name), []).append(m)
+        folders = {(KINDS[kind].folder, name) for kind, name in wanted}
+        entries = manifest_history(self.git, self.history_rev, self.history_key, folders)
         blobs = read_blobs(self.git, [e.blob for e in entries], MAX_BYTES + 1)
         reported: set[str] = set()
+        compared: set[tuple[str, str]] = set()  # (manifest, blob): one blob, one comparison
+        spelled: dict[str, set[bytes]] = {}  # file stem -> the versions to look for
+        for (_, name), ms in wanted.items():
+            spelled.setdefault(name, set()).update(m.version.encode() for m in ms if m.version)
+        parsed: dict[str, Manifest | None] = {}
         for entry in entries:  # newest first
-            blob = blobs.get(entry.blob)
-            if blob is None:
+            if entry.blob not in parsed:
+                blob = blobs.get(entry.blob)
+                stem = entry.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+                # only a blob that spells the version can publish it: skip the others unparsed
+                relevant = blob is not None and any(v in blob.head for v in spelled.get(stem, ()))
+                parsed[entry.blob] = self._past(entry, blobs) if relevant else None
+            past = parsed[entry.blob]
+            if past is None:
                 continue
-            loaded = load_bytes(blob.head, entry.path)
-            if loaded.document is None:
-                continue
-            env, kind, _ = expected_kind(entry.path)
-            past = Manifest(entry.path, env, kind, loaded.document, blob.head)
-            if past.kind is None or past.name is None or past.version is None:
-                continue
-            for mine in wanted.get((past.kind, past.name), []):
-                if past.version != mine.version or mine.relpath in reported:
+            for mine in wanted.get((past.kind or "", past.name or ""), []):
+                if past.version != mine.version or mine.relpath in reported or (mine.relpath, entry.blob) in compared:
                     continue
+                compared.add((mine.relpath, entry.blob))
                 past_tree = GitTree(self.git, entry.commit)
                 past_tree.prefetch(all_referenced_paths([past]))
                 change = diff_manifests(past, mine, old_files=past_tree, new_files=self.head)

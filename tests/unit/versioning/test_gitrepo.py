@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import ClassVar
@@ -200,3 +201,37 @@ def test_base_for_a_new_branch_is_the_known_boundary(two_commits: tuple[Path, st
     assert base_for(g, RefUpdate("refs/heads/copy", None, first), known) == first  # nothing new
     orphan = ["--remotes=nowhere"]  # nothing known: the whole history is new
     assert base_for(g, RefUpdate("refs/heads/feature", None, tip), orphan) is None
+
+
+def test_ledger_is_walked_once_then_extended(two_commits: tuple[Path, str, str]) -> None:
+    from llmgitops.gitrepo.ledger import manifest_history
+
+    root, first, second = two_commits
+    wanted = {("prompts", "p3")}
+    CountingGit.started = []
+    g = CountingGit(root)
+    assert [e.commit for e in manifest_history(g, first, "refs/heads/main", wanted)] == [first]
+    assert [e.commit for e in manifest_history(g, second, "refs/heads/main", wanted)] == [second, first]
+    walks = [a for a in CountingGit.started if a[:1] == ("log",)]
+    assert len(walks) == 2 and f"^{first}" in walks[1]  # the second walk covers only the new commit
+    CountingGit.started = []
+    assert len(manifest_history(g, second, "refs/heads/main", wanted)) == 2
+    assert not [a for a in CountingGit.started if a[:1] == ("log",)]  # up to date: no walk at all
+    # a ref that moved backwards (or anywhere but forward) is walked again, not trusted
+    assert [e.commit for e in manifest_history(g, first, "refs/heads/main", wanted)] == [first]
+
+
+def test_ledger_survives_garbage_and_unwritable_git_directories(two_commits: tuple[Path, str, str]) -> None:
+    from llmgitops.gitrepo.ledger import manifest_history
+
+    root, _, second = two_commits
+    ledgers = root / ".git" / "llmgitops"
+    ledgers.mkdir()
+    (ledgers / "history-refs_heads_main").write_bytes(b"\x00garbage\nnot a ledger\n")
+    g = Git.discover(root)
+    assert len(manifest_history(g, second, "refs/heads/main", {("prompts", "p3")})) == 2
+    assert (ledgers / "history-refs_heads_main").read_bytes().startswith(b"llmgitops-ledger v1 " + second.encode())
+    shutil.rmtree(ledgers)
+    ledgers.write_text("a file where the ledger folder would go: nothing can be stored\n")
+    assert len(manifest_history(g, second, "refs/heads/other", {("prompts", "p3")})) == 2
+    assert ledgers.is_file()
