@@ -122,6 +122,17 @@ def _print_outcome(doc: dict[str, Any], paths: dict[str, Path], fmt: str | None)
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Repository root (default: found from the current directory).",
 )
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    help="Stop sending requests once fresh answers cost this much (the Model's pricing currency); "
+    "the records left are unmeasured.",
+)
+@click.option(
+    "--token-budget",
+    type=click.IntRange(min=0),
+    help="Stop sending requests once fresh answers used this many tokens.",
+)
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @format_option
 def run_cmd(
@@ -134,6 +145,8 @@ def run_cmd(
     no_cache: bool,
     human_sample: int | None,
     record: Path | None,
+    budget: float | None,
+    token_budget: int | None,
     repo: Path | None,
     quiet: bool,
     fmt: str | None,
@@ -151,6 +164,8 @@ def run_cmd(
         record=record,
         human_sample=human_sample,
         progress=not quiet,
+        budget=budget,
+        token_budget=token_budget,
     )
     try:
         result = run_suite(_repo(repo), env, suite, options=options)

@@ -522,11 +522,17 @@ def _mean(values: Sequence[float | int | None]) -> float | None:
 
 def _combine(metric: Metric, scores: list[Score]) -> dict[str, Any]:
     """One record's entry for one metric from its samples."""
+    if len(scores) == 1 and scores[0].value is not None:  # the common case, kept cheap
+        value = round(scores[0].value, 6)
+        entry: dict[str, Any] = {"value": value, "passed": metric.passes(value)}
+        if scores[0].detail:
+            entry["detail"] = scores[0].detail
+        return entry
     if any(not s.applicable for s in scores):
         return {"value": None, "applicable": False, "reason": next(s.reason for s in scores if not s.applicable)}
     missing = next((s for s in scores if s.value is None), None)
     if missing is not None:
-        entry: dict[str, Any] = {"value": None, "passed": None, "reason": missing.reason or "unmeasured"}
+        entry = {"value": None, "passed": None, "reason": missing.reason or "unmeasured"}
         if missing.detail:
             entry["detail"] = missing.detail
         return entry
@@ -552,22 +558,62 @@ def _context_excerpt(context: list[dict[str, Any]] | None) -> list[dict[str, Any
     return out
 
 
+@dataclass
+class Budget:
+    """What one run may spend on fresh requests (cached and replayed answers cost nothing). Requests
+    already in flight when the limit is reached still complete, so a run may pass it by that much; the
+    records after it are unmeasured, with the reason."""
+
+    cost: float | None = None
+    tokens: int | None = None
+    spent_cost: float = 0.0
+    spent_tokens: int = 0
+
+    def exhausted(self) -> str | None:
+        if self.cost is not None and self.spent_cost >= self.cost:
+            return f"the run's budget of {self.cost:g} is spent ({self.spent_cost:.4g})"
+        if self.tokens is not None and self.spent_tokens >= self.tokens:
+            return f"the run's budget of {self.tokens} tokens is spent ({self.spent_tokens})"
+        return None
+
+    def charge(self, output: Output, pricing: dict[str, Any] | None) -> None:
+        if output.cached or output.error is not None:
+            return
+        used_in, used_out = output.input_tokens or 0, output.output_tokens or 0
+        self.spent_tokens += used_in + used_out
+        if pricing is not None:
+            self.spent_cost += request_cost(pricing, used_in, used_out)
+
+
 class Execution:
-    def __init__(self, plan: Plan, provider: Provider | None, services: RunServices, progress: Progress) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        provider: Provider | None,
+        services: RunServices,
+        progress: Progress,
+        budget: Budget | None = None,
+    ) -> None:
         self.plan = plan
         self.provider = provider
         self.services = services
         self.progress = progress
         self.pricing = services.pricing()
+        self.budget = budget or Budget()
         self.semaphore: asyncio.Semaphore | None = None
 
     async def _job(self, record: dict[str, Any], sample: int) -> Output:
         assert self.semaphore is not None
         async with self.semaphore:
+            spent = self.budget.exhausted()
+            if spent is not None:
+                return Output(None, error=spent)
             try:
-                return await self.plan.target.execute(record, sample, self.provider)
+                output = await self.plan.target.execute(record, sample, self.provider)
             except Exception as exc:  # one record's failure must not end the run: it becomes unmeasured
                 return Output(None, error=f"{type(exc).__name__}: {exc}")
+            self.budget.charge(output, self.pricing)
+            return output
 
     async def case(self, case: Case) -> dict[str, Any]:
         repeat = self.plan.repeat
@@ -613,13 +659,18 @@ class Execution:
             "output": first.text,
             "error": error,
         }
-        if len(samples) > 1:
+        tokens_in: float | None
+        tokens_out: float | None
+        if len(samples) == 1:
+            doc["latencyMs"] = _r3(first.latency_ms)
+            tokens_in, tokens_out = first.input_tokens, first.output_tokens
+            doc["inputTokens"], doc["outputTokens"] = tokens_in, tokens_out
+        else:
             doc["samples"] = [{"output": o.text, "error": o.error, "latencyMs": _r3(o.latency_ms)} for o in samples]
-        doc["latencyMs"] = _r3(_mean([o.latency_ms for o in samples]))
-        tokens_in = _mean([o.input_tokens for o in samples])
-        tokens_out = _mean([o.output_tokens for o in samples])
-        doc["inputTokens"] = tokens_in if tokens_in is None or len(samples) > 1 else int(tokens_in)
-        doc["outputTokens"] = tokens_out if tokens_out is None or len(samples) > 1 else int(tokens_out)
+            doc["latencyMs"] = _r3(_mean([o.latency_ms for o in samples]))
+            tokens_in = _mean([o.input_tokens for o in samples])
+            tokens_out = _mean([o.output_tokens for o in samples])
+            doc["inputTokens"], doc["outputTokens"] = tokens_in, tokens_out
         if self.pricing is not None and tokens_in is not None and tokens_out is not None and error is None:
             doc["cost"] = round(request_cost(self.pricing, round(tokens_in), round(tokens_out)), 9)
         context = _context_excerpt(first.context)
@@ -720,6 +771,8 @@ class RunOptions:
     human_sample: int | None = None
     progress: bool = False
     write: bool = True
+    budget: float | None = None  # largest spend of fresh requests, in the Model's pricing currency
+    token_budget: int | None = None  # largest number of tokens (prompt + output) of fresh requests
 
 
 def default_report_dir(root: Path, env: str, suite: str, shard: tuple[int, int] | None) -> Path:
@@ -751,6 +804,8 @@ def run_suite(
     repo = Repository(WorkingTree(root))
     env_state, suite = locate_suite(repo, root, suite_name, env)
     plan = plan_suite(root, env_state, suite, opts.provider, opts.use_cache)
+    if opts.budget is not None and (plan.target.model is None or plan.target.model.pricing is None):
+        raise UsageError("--budget needs the Model's spec.pricing", hint="or limit tokens with --token-budget")
     dataset = load_dataset(root, plan.dataset)
     if dataset.findings:
         raise EvalConfigError(dataset.findings)
@@ -813,7 +868,8 @@ async def _execute(plan: Plan, cases: Sequence[Case], opts: RunOptions) -> tuple
     label = f"eval {plan.suite.name}" + (f" shard {opts.shard[0]}/{opts.shard[1]}" if opts.shard else "")
     try:
         with Progress(label, len(cases), enabled=opts.progress) as progress:
-            results = await Execution(plan, main, services, progress).run(cases)
+            budget = Budget(opts.budget, opts.token_budget)
+            results = await Execution(plan, main, services, progress, budget).run(cases)
     finally:
         if main is not None:
             await main.aclose()

@@ -66,11 +66,19 @@ def test_an_unchanged_rerun_is_answered_from_the_cache(tmp_path: Path, loopback:
     root = repo(tmp_path, loopback)
     first = run_suite(root, None, "qa-suite")
     assert len(loopback.requests) == 4
+    html = first.paths["html"]
+    html.write_text("kept")  # an unchanged re-run leaves the pages (they show no timings) alone
     second = run_suite(root, None, "qa-suite")
     assert len(loopback.requests) == 4 and second.document["run"]["cache"] == {"hits": 4, "misses": 0}
     assert dumps(first.document, timing=False) == dumps(second.document, timing=False)
+    assert second.document["run"]["resultSha256"] == first.document["run"]["resultSha256"]
+    assert html.read_text() == "kept"
+    text = second.paths["json"].read_text()
+    assert json.loads(text)["run"]["resultSha256"] == first.document["run"]["resultSha256"]
+    assert text.count("\n    {\"index\": ") == 4  # one record per line
     run_suite(root, None, "qa-suite", options=RunOptions(use_cache=False))
     assert len(loopback.requests) == 8
+    assert html.read_text().startswith("<!DOCTYPE html>")  # new latencies: new results, new pages
     # a changed prompt is a different request: only it misses
     path = root / PROMPT
     path.write_text(path.read_text().replace("Answer briefly.", "Answer in one word."))
@@ -314,3 +322,31 @@ def test_embedding_similarity_through_the_provider(tmp_path: Path, loopback: Loo
     assert result.document["metrics"][0]["status"] == "measured"
     assert 0 < result.metrics["similar"] <= 1
     assert any(r["path"] == "/v1/embeddings" and r["body"]["model"] == "embedder" for r in loopback.requests)
+
+
+def test_budgets_stop_fresh_requests_and_cached_answers_are_free(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
+    def serial(docs: dict[str, Any]) -> None:
+        docs[ENV]["spec"]["providers"]["loopback"]["concurrency"] = 1
+
+    root = repo(tmp_path, loopback, change=serial)
+    # each answer costs 5 + 6 = 11 tokens: the budget is spent after the second request
+    limited = run_suite(root, None, "qa-suite", options=RunOptions(token_budget=12))
+    assert len(loopback.requests) == 2
+    errors = [c["error"] for c in limited.document["cases"]]
+    assert errors[:2] == [None, None] and all("budget of 12 tokens is spent" in e for e in errors[2:])
+    assert limited.passed is False
+    run_suite(root, None, "qa-suite", options=RunOptions(token_budget=1000))
+    assert len(loopback.requests) == 4  # the two answered before come from the cache
+    again = run_suite(root, None, "qa-suite", options=RunOptions(token_budget=1))
+    assert again.document["summary"]["errors"] == 0 and len(loopback.requests) == 4
+    priced = run_suite(root, None, "qa-suite", options=RunOptions(budget=0.0, use_cache=False))
+    assert all("budget of 0 is spent" in c["error"] for c in priced.document["cases"])
+
+
+def test_money_budgets_need_pricing(tmp_path: Path) -> None:
+    def unpriced(docs: dict[str, Any]) -> None:
+        del docs["environments/dev/models/echo-model.yaml"]["spec"]["pricing"]
+
+    with pytest.raises(LLMGitOpsError, match="needs the Model's spec.pricing") as caught:
+        run_suite(repo(tmp_path, change=unpriced), None, "qa-suite", options=RunOptions(budget=1.0))
+    assert caught.value.exit_code == 2

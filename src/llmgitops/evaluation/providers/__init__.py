@@ -91,9 +91,16 @@ class GenerationRequest:
         return body
 
     @cached_property
+    def canonical(self) -> str:
+        """Everything that decides the answer, as one string (params are already sorted)."""
+        return json.dumps(
+            [self.kind, self.messages, self.prompt, self.params, self.sample], separators=(",", ":"), ensure_ascii=False
+        )
+
+    @cached_property
     def key(self) -> str:
-        """Hash of everything that decides the answer; provider and model identity are added by the cache."""
-        return sha256_text(canonical_json(self.to_json()))
+        """Hash of the request; the cache adds the provider's and model's identity to it."""
+        return sha256_text(self.canonical)
 
     def estimated_tokens(self) -> int:
         """Prompt plus output tokens, estimated before sending, for the tokens-per-minute limit."""
@@ -125,7 +132,8 @@ class Generation:
         }
 
     @classmethod
-    def from_record(cls, data: dict[str, Any], cached: bool = False) -> Generation:
+    def from_record(cls, data: dict[str, Any], cached: bool = True) -> Generation:
+        """An answer stored earlier (cache or recording): no model was called for it."""
         text = data.get("text")
         return cls(
             text if isinstance(text, str) else None,

@@ -87,13 +87,13 @@ class CachedProvider(Provider):
         return self.inner.identity()
 
     def key(self, request: GenerationRequest) -> str:
-        return sha256_text(self._identity + "\n" + request.key)
+        return sha256_text(self._identity + "\n" + request.canonical)
 
     async def generate(self, request: GenerationRequest) -> Generation:
         key = self.key(request)
         hit = self.cache.get(key)
         if hit is not None:
-            return Generation.from_record(hit, cached=True)
+            return Generation.from_record(hit)
         result = await self.inner.generate(request)
         if result.error is None and result.text is not None:
             self.cache.put(key, result.to_record())

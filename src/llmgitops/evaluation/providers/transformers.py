@@ -39,6 +39,7 @@ CHAT_FORMATS: dict[str, dict[str, str]] = {
         "end": "<end_of_turn>\n",
         "assistant": "model",
         "stop": "<end_of_turn>",
+        "system": "merge",  # Gemma has no system turn: system text opens the next user turn
     },
     "chatml": {"start": "<|im_start|>{role}\n", "end": "<|im_end|>\n", "assistant": "assistant", "stop": "<|im_end|>"},
 }
@@ -120,6 +121,17 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+def _torch_threads() -> None:
+    """``LLMGITOPS_TORCH_THREADS`` sets torch's intra-op threads. On a CPU shared with other busy processes
+    (a CI runner running tests in parallel) one thread can generate ten times faster than two, because
+    torch's worker threads spin while they wait for a core."""
+    wanted = os.environ.get("LLMGITOPS_TORCH_THREADS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        import torch
+
+        torch.set_num_threads(int(wanted))
+
+
 def _quiet_transformers() -> None:
     from transformers.utils import logging as hf_logging
 
@@ -141,6 +153,7 @@ def load_causal_lm(weights: Weights, dtype_name: str | None) -> tuple[Any, Any]:
         if key in _LOADED:
             return _LOADED[key]  # type: ignore[no-any-return]
         _offline()
+        _torch_threads()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -188,6 +201,7 @@ def load_sentence_model(weights: Weights) -> Any:
     with _LOAD_LOCK:
         if key not in _LOADED:
             _offline()
+            _torch_threads()
             from sentence_transformers import SentenceTransformer
 
             _quiet_transformers()
@@ -199,7 +213,7 @@ def format_chat(messages: Sequence[dict[str, str]], fmt: dict[str, str]) -> str:
     """A chat in a named format. Roles without a slot of their own (system, in Gemma) join the next user turn."""
     parts: list[str] = []
     pending_system: list[str] = []
-    has_system_role = fmt is not CHAT_FORMATS["gemma"]
+    has_system_role = fmt.get("system") != "merge"
     for message in messages:
         role, content = message["role"], message["content"]
         if role == "system" and not has_system_role:

@@ -4,6 +4,7 @@ renamed, so a reader never sees half a report."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -23,12 +24,28 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_reports(doc: dict[str, Any], directory: Path) -> dict[str, Path]:
+    """Write the three reports. ``run.resultSha256`` identifies the results; when the folder already holds
+    reports of the very same results (an unchanged re-run), only report.json's ``run`` changes, so the
+    Markdown and HTML pages, which show no timings, are left as they are."""
     from .html import render_html
-    from .json import dumps
+    from .json import lines_of
     from .markdown import render_markdown
 
     paths = {"json": directory / "report.json", "markdown": directory / "report.md", "html": directory / "report.html"}
-    write_text(paths["json"], dumps(doc))
-    write_text(paths["markdown"], render_markdown(doc))
-    write_text(paths["html"], render_html(doc))
+    body = lines_of(doc, timing=False)
+    digest = hashlib.sha256(("{\n" + ",\n".join(body) + "\n}\n").encode("utf-8")).hexdigest()
+    unchanged = _holds(paths["json"], digest) and paths["markdown"].is_file() and paths["html"].is_file()
+    run = {**(doc.get("run") or {}), "resultSha256": digest}
+    doc["run"] = run
+    write_text(paths["json"], "{\n" + ",\n".join([*body, *lines_of({"run": run})]) + "\n}\n")
+    if not unchanged:
+        write_text(paths["markdown"], render_markdown(doc))
+        write_text(paths["html"], render_html(doc))
     return paths
+
+
+def _holds(report: Path, digest: str) -> bool:
+    try:
+        return f'"resultSha256": "{digest}"' in report.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
