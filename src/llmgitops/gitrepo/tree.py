@@ -9,6 +9,7 @@ lists a folder is about to read it. Symlinks are followed inside the tree only.
 from __future__ import annotations
 
 import posixpath
+import tempfile
 from collections.abc import Iterable
 
 from ..manifests.loader import MAX_BYTES
@@ -182,13 +183,17 @@ class GitTree:
 def grep(git: Git, needles: Iterable[str], prefix: str, where: list[str]) -> list[str]:
     """Files under ``prefix`` containing any of ``needles``: in a rev (``where=[rev]``), the index
     (``["--cached"]``) or the work tree (``[]``, untracked files included)."""
-    args: list[str] = []
-    for needle in sorted(set(needles)):
-        args += ["-e", needle]
-    if not args:
+    patterns = sorted({n for n in needles if n and "\n" not in n})
+    if not patterns:
         return []
     scope = where or ["--untracked"]
-    raw = git.run("grep", "-l", "-z", "-F", "-I", "--no-color", *args, *scope, "--", prefix, ok=(0, 1))
+    # patterns go through a file: many fixed strings are matched together (git's kwset), and no
+    # command line grows with the number of changed files
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", errors="surrogateescape", suffix=".patterns") as fh:
+        fh.write("\n".join(patterns) + "\n")
+        fh.flush()
+        raw = git.run("grep", "-l", "-z", "-F", "-I", "--no-color", "-f", fh.name, *scope, "--", prefix,
+                      ok=(0, 1))
     rev_prefix = where[0] + ":" if where and where[0] != "--cached" else None
     out = []
     for item in raw.split(b"\0"):

@@ -190,7 +190,8 @@ class VersionCheck:
         for key in sorted(pairs):
             before, after = pairs[key]
             change = diff_manifests(before, after, old_files=self.base, new_files=self.head)
-            self.result.changes.append(change)
+            if change.status is not Status.UNCHANGED:  # e.g. a manifest that merely mentions a changed path
+                self.result.changes.append(change)
             self.result.findings.extend(policy_findings(change, after))
             if after is not None and after.version is not None and (
                     change.status is Status.ADDED or change.version_changed):
