@@ -209,7 +209,7 @@ class VersionCheck:
                                             f"{what} is removed from {env}"))
         prefix = f"{ENVIRONMENTS_DIR}/{env}"
         candidates = [p for p in self.head.grep([change.name], prefix) if is_manifest_path(p)]
-        for referrer in self._load(self.head, candidates, "new").values():
+        for referrer in self._load_quiet(self.head, candidates).values():
             for ref in references(referrer):
                 if ref.kind == change.kind and ref.name == change.name:
                     self.result.findings.append(referrer.finding(
