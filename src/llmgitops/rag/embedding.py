@@ -231,7 +231,8 @@ class EmbeddingCache:
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / "vectors.sqlite"
-        self._db = sqlite3.connect(self.path, timeout=60)
+        # one Embedder uses it at a time, but not always from the thread that opened it (asyncio.to_thread)
+        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, chunk TEXT NOT NULL, "
