@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from llmgitops.evaluation.gates import summarize
-from llmgitops.evaluation.runner import gate_settings
+from llmgitops.evaluation.suite import gate_settings
 from llmgitops.evaluation.stats import bootstrap_interval, paired_delta_interval, percentile
 
 
