@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, commit_all, git, init_git
+from conftest import REPO_ROOT, commit_all, git, init_git, run_cli
 from minirepo import write
 
 PROMPT = "environments/dev/prompts/answer.yaml"
@@ -163,3 +163,19 @@ def test_pre_commit_hook_checks_what_is_staged(tmp_path: Path, hook_env: dict[st
     commit = run(repo, hook_env, "commit", "-m", "typo staged")
     assert commit.returncode != 0
     assert "schema/unknown-field" in commit.stdout + commit.stderr
+
+
+def test_validate_reads_commits_and_the_index_without_a_checkout(server: tuple[Path, Path]) -> None:
+    """What the hooks run: `validate --rev` in a bare repository, `validate --staged` in a clone."""
+    remote, clone = server
+    assert run_cli("validate", "--rev", "main", cwd=remote).returncode == 0
+    broken = run_cli("validate", "--rev", "no-such-rev", cwd=remote)
+    assert broken.returncode == 2 and "revision 'no-such-rev' is not a commit" in broken.stderr
+    assert run_cli("validate", "--rev", "HEAD", "--staged", cwd=clone).returncode == 2
+
+    edit(clone, "type: chat", "type: chat\n  temprature: 0.2")
+    git(clone, "add", "-A")
+    edit(clone, "\n  temprature: 0.2", "")
+    staged = run_cli("validate", "--staged", cwd=clone)
+    assert staged.returncode == 1 and f"{PROMPT}:" in staged.stdout and "schema/unknown-field" in staged.stdout
+    assert run_cli("validate", cwd=clone).returncode == 0  # the working tree itself is fine
