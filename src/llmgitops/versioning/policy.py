@@ -2,7 +2,8 @@
 
 Work is proportional to the change: git lists the changed files, only those manifests (and the ones
 that reference a changed pointer or data file) are loaded, other environments are probed at the same
-file names only, and the history walk is limited to those names.
+file names only, and history comes from the ref's ledger (``gitrepo.ledger``), which walks only commits
+it has not seen.
 
 Findings:
   version/not-bumped, version/insufficient-bump, version/backwards, version/invalid  (per changed manifest)
@@ -133,7 +134,10 @@ class VersionCheck:
 
     # -- loading ---------------------------------------------------------------------------------------
 
-    def _load(self, tree: GitTree | None, paths: Iterable[str], side: str) -> dict[str, Manifest]:
+    def _load(self, tree: GitTree | None, paths: Iterable[str], side: str | None) -> dict[str, Manifest]:
+        """The manifests among ``paths`` that exist in ``tree``. Ones that do not load are reported for
+        ``side`` "new" (as the loader's findings) and "old" (as version/base-unreadable), and skipped
+        silently for None: probes of other files are some other check's business."""
         paths = sorted(set(paths))
         if tree is None or not paths:
             return {}
@@ -148,7 +152,7 @@ class VersionCheck:
                 out[path] = manifest
             elif side == "new":
                 self.result.findings.extend(findings)
-            else:
+            elif side == "old":
                 problem = findings[0].message if findings else "it does not load"
                 self.result.findings.append(Finding(path, 0, 0, "version/base-unreadable", Severity.WARNING,
                                                     f"the manifest at the base ({tree.label}) does not load: "
@@ -186,7 +190,7 @@ class VersionCheck:
             if key is not None:
                 pairs.setdefault(key, [None, None])[1] = m
 
-        fresh: list[tuple[ManifestChange, Manifest]] = []  # versions new to their environment
+        fresh: list[Manifest] = []  # versions new to their environment
         for key in sorted(pairs):
             before, after = pairs[key]
             change = diff_manifests(before, after, old_files=self.base, new_files=self.head)
@@ -195,10 +199,10 @@ class VersionCheck:
             self.result.findings.extend(policy_findings(change, after))
             if after is not None and after.version is not None and (
                     change.status is Status.ADDED or change.version_changed):
-                fresh.append((change, after))
+                fresh.append(after)
             if change.status is Status.REMOVED and before is not None:
                 self._removed(change, before)
-        self._across_environments([m for _, m in fresh])
+        self._across_environments(fresh)
         self._history(fresh)
         return self.result
 
@@ -209,7 +213,7 @@ class VersionCheck:
                                             f"{what} is removed from {env}"))
         prefix = f"{ENVIRONMENTS_DIR}/{env}"
         candidates = [p for p in self.head.grep([change.name], prefix) if is_manifest_path(p)]
-        for referrer in self._load_quiet(self.head, candidates).values():
+        for referrer in self._load(self.head, candidates, None).values():
             for ref in references(referrer):
                 if ref.kind == change.kind and ref.name == change.name:
                     self.result.findings.append(referrer.finding(
@@ -236,7 +240,7 @@ class VersionCheck:
         # a manifest can only carry the same version if its text spells it: skip the others unparsed
         probes = {p: m for p, m in probes.items()
                   if self.head.exists(p) and m.version is not None and m.version.encode() in self.head.read(p)}
-        others = self._load_quiet(self.head, probes)
+        others = self._load(self.head, probes, None)
         self.head.prefetch(all_referenced_paths(others.values()))
         for path, other in sorted(others.items()):
             mine = probes[path]
@@ -251,19 +255,6 @@ class VersionCheck:
                     "one name and version is one content everywhere: bump the version here, or copy the "
                     "other environment's manifest exactly"))
 
-    def _load_quiet(self, tree: GitTree, paths: Iterable[str]) -> dict[str, Manifest]:
-        """Manifests that exist among ``paths``; ones that do not load are some other check's business."""
-        paths = sorted(set(paths))
-        tree.prefetch(paths)
-        repo = Repository(tree)
-        out = {}
-        for path in paths:
-            if tree.exists(path):
-                manifest, _ = repo.load_file(path)
-                if manifest is not None:
-                    out[path] = manifest
-        return out
-
     def _past(self, entry: HistoryEntry, blobs: dict[str, Blob]) -> Manifest | None:
         blob = blobs.get(entry.blob)
         if blob is None:
@@ -275,12 +266,12 @@ class VersionCheck:
         past = Manifest(entry.path, env, kind, loaded.document, blob.head)
         return past if past.kind and past.name and past.version else None
 
-    def _history(self, fresh: list[tuple[ManifestChange, Manifest]]) -> None:
+    def _history(self, fresh: list[Manifest]) -> None:
         """A version the base ref's history published never comes back with other content."""
         if self.history_rev is None or not fresh:
             return
         wanted: dict[tuple[str, str], list[Manifest]] = {}
-        for _, m in fresh:
+        for m in fresh:
             if m.kind is not None and m.name is not None:
                 wanted.setdefault((m.kind, m.name), []).append(m)
         folders = {(KINDS[kind].folder, name) for kind, name in wanted}

@@ -24,8 +24,15 @@ POSITIVE = [c for c in CASES if c.fires]
 KINDS = sorted({c.base for c in POSITIVE})
 
 
+# Edits of referenced files and of the fields that point at them (or count their records) act on one
+# thing, the data: a moved path can point at the very bytes an edited file used to hold.
+DATA_FIELDS = ("spec.path", "spec.storage", "spec.records", "spec.weights", "spec.splits", "spec.evalBaselines")
+
+
 def _scope(path: str) -> str:
     """A path up to its first list index: edits inside one list may shift each other's positions."""
+    if path.startswith("file:") or path.startswith(DATA_FIELDS):
+        return "data"
     parts = []
     for part in path.split("."):
         if part.isdigit():
