@@ -198,6 +198,7 @@ class Execution:
         self.pricing = services.pricing()
         self.budget = budget or Budget()
         self.semaphore: asyncio.Semaphore | None = None
+        self.varying = [m for m in plan.metrics if type(m).variants is not Metric.variants]
 
     async def _job(self, record: dict[str, Any], sample: int) -> Output:
         assert self.semaphore is not None
@@ -215,18 +216,18 @@ class Execution:
     async def case(self, case: Case) -> dict[str, Any]:
         repeat = self.plan.repeat
         variants: dict[str, dict[str, Any]] = {}
-        for metric in self.plan.metrics:
+        for metric in self.varying:
             variants.update(metric.variants(case))
-        jobs: list[tuple[str | None, dict[str, Any], int]] = [(None, case.record, s) for s in range(repeat)]
-        jobs += [(label, record, s) for label, record in variants.items() for s in range(repeat)]
-        if len(jobs) == 1:
-            outputs = [await self._job(case.record, 0)]
-        else:
-            outputs = list(await asyncio.gather(*(self._job(record, s) for _, record, s in jobs)))
-        main = outputs[:repeat]
         by_sample: list[dict[str, Output]] = [{} for _ in range(repeat)]
-        for (label, _, s), output in zip(jobs[repeat:], outputs[repeat:], strict=True):
-            by_sample[s][label or ""] = output
+        if repeat == 1 and not variants:
+            main = [await self._job(case.record, 0)]
+        else:
+            jobs: list[tuple[str | None, dict[str, Any], int]] = [(None, case.record, s) for s in range(repeat)]
+            jobs += [(label, record, s) for label, record in variants.items() for s in range(repeat)]
+            outputs = list(await asyncio.gather(*(self._job(record, s) for _, record, s in jobs)))
+            main = outputs[:repeat]
+            for (label, _, s), output in zip(jobs[repeat:], outputs[repeat:], strict=True):
+                by_sample[s][label or ""] = output
         doc = self.case_document(case, main)
         metrics: dict[str, Any] = {}
         for metric in self.plan.metrics:

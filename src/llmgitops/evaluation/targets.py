@@ -194,6 +194,7 @@ class PromptTarget(Target):
         # A template that only substitutes variables renders in time linear in its inputs: it needs
         # neither the sandbox's wall-clock deadline nor its range budget (two signal calls per render).
         self.straight = all(_substitution_only(parse(source)) for _, source, _ in parts)
+        self.segments = [(role, _segments(parse(source))) for role, source, _ in parts] if self.straight else []
 
     def inputs(self, record: dict[str, Any]) -> dict[str, Any]:
         """Record fields mapped to the declared inputs by name, defaults filled in. A prompt that declares
@@ -206,11 +207,7 @@ class PromptTarget(Target):
 
     def render(self, values: dict[str, Any]) -> list[tuple[str, str]]:
         if self.straight:
-            # only names of the inputs are looked up: a context over the values alone (no globals) is
-            # enough, and a third of the cost of a full one
-            return [
-                (role, "".join(t.root_render_func(t.new_context(values, shared=True)))) for role, t in self.templates
-            ]
+            return [(role, _substitute(segments, values)) for role, segments in self.segments]
         from ..prompts.template import environment
 
         with environment().bounded():
@@ -316,6 +313,33 @@ def _substitution_only(tree: Any) -> bool:
 
     allowed = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name)
     return all(isinstance(node, allowed) for node in tree.find_all(nodes.Node)) and isinstance(tree, nodes.Template)
+
+
+def _segments(tree: Any) -> list[tuple[bool, str]]:
+    """A substitution-only template as (is a variable, text or name) pieces, in order."""
+    from jinja2 import nodes
+
+    out: list[tuple[bool, str]] = []
+    for output in tree.body:
+        for node in output.nodes:
+            out.append((True, node.name) if isinstance(node, nodes.Name) else (False, node.data))
+    return out
+
+
+def _substitute(segments: list[tuple[bool, str]], values: dict[str, Any]) -> str:
+    """What Jinja renders for a substitution-only template (``str()`` of each value, an UndefinedError
+    naming a missing one), without building a template context per record."""
+    from jinja2.exceptions import UndefinedError
+
+    parts = []
+    for is_name, text in segments:
+        if not is_name:
+            parts.append(text)
+        elif text in values:
+            parts.append(str(values[text]))
+        else:
+            raise UndefinedError(f"{text!r} is undefined")
+    return "".join(parts)
 
 
 def _passages(value: Any) -> list[dict[str, Any]] | None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from llmgitops.evaluation.gates import summarize
-from llmgitops.evaluation.suite import gate_settings
 from llmgitops.evaluation.stats import bootstrap_interval, paired_delta_interval, percentile
+from llmgitops.evaluation.suite import gate_settings
 
 
 def test_percentile_is_linear_interpolation() -> None:

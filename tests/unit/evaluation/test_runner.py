@@ -347,6 +347,20 @@ def test_money_budgets_need_pricing(tmp_path: Path) -> None:
     def unpriced(docs: dict[str, Any]) -> None:
         del docs["environments/dev/models/echo-model.yaml"]["spec"]["pricing"]
 
-    with pytest.raises(LLMGitOpsError, match="needs the Model's spec.pricing") as caught:
+    with pytest.raises(LLMGitOpsError, match=r"needs the Model's spec\.pricing") as caught:
         run_suite(repo(tmp_path, change=unpriced), None, "qa-suite", options=RunOptions(budget=1.0))
     assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("source", ["{{ question }}", "Q: {{ question }}\n", "a\n\n{{ x }} and {{ y }}\n\n",
+                                    "plain text\n", "{{x}}{{x}}", "  {{ n }}  ", "{# note #}{{ x }}"])
+def test_substitution_templates_render_as_jinja_does(source: str) -> None:
+    from llmgitops.evaluation.targets import _segments, _substitute, _substitution_only
+    from llmgitops.prompts.template import compiled, parse
+
+    values = {"question": "hi <b>{{ not a template }}</b>", "x": [1, None], "y": None, "n": 3.5}
+    tree = parse(source)
+    assert _substitution_only(tree)
+    assert _substitute(_segments(tree), values) == compiled(source).render(values)
+    with pytest.raises(Exception, match=r"'x' is undefined"):
+        _substitute(_segments(parse("{{ x }}")), {})
