@@ -152,3 +152,39 @@ def test_pipeline_run_errors_are_clean(example_repo: Path) -> None:
     result = run_cli("pipeline", "run", "staging", "--revision", "no-such-branch", cwd=example_repo)
     assert_no_traceback(result)
     assert result.returncode == 2 and "no-such-branch" in result.stderr
+
+
+def test_step_commands_are_what_each_argo_container_runs(example_repo: Path, tmp_path: Path) -> None:
+    """`llmgitops step KIND` in a checkout, as the rendered WorkflowTemplate runs it: outputs land in
+    LLMGITOPS_OUT for Argo's output parameters; a transient failure exits 75, which the retry strategy
+    retries; a 'no' exits 1."""
+    root = example_repo
+    out = tmp_path / "out"
+    env = {"LLMGITOPS_OUT": str(out)}
+    state = release_of(Repository(WorkingTree(root)).environment("staging")).state
+    ok = run_cli("step", "validate", "--environment", "staging", "--revision", "main", "--state", state,
+                 cwd=root, env=env)
+    assert_no_traceback(ok)
+    assert ok.returncode == 0, ok.stderr
+    assert (out / "revision").read_text() == git(root, "rev-parse", "HEAD")
+    superseded = run_cli("step", "validate", "--environment", "staging", "--revision", "main", "--state", "0" * 64,
+                         cwd=root, env=env)
+    assert superseded.returncode == 1 and "a newer state supersedes this run" in superseded.stderr
+    approved = run_cli("step", "approve", "--environment", "prod", "--revision", "main",
+                       "--decisions", "approve,approve",
+                       "--approvers", "acme-backup/support-ai-owners,acme-backup/ml-platform", cwd=root, env=env)
+    assert approved.returncode == 0, approved.stderr
+    assert json.loads((out / "approvers").read_text()) == ["acme-backup/support-ai-owners", "acme-backup/ml-platform"]
+    assert (out / "decision").read_text() == "approve"
+    rejected = run_cli("step", "approve", "--environment", "prod", "--revision", "main", "--decisions",
+                       "approve,reject", "--approvers", "acme-backup/support-ai-owners,acme-backup/ml-platform",
+                       cwd=root, env=env)
+    assert rejected.returncode == 1 and "rejected the rollout of prod" in rejected.stderr
+    unreachable = run_cli("step", "analyze", "--environment", "staging", "--revision", "main", "--weight", "5",
+                          cwd=root, env={**env, "PROMETHEUS_URL": "http://127.0.0.1:9"})
+    assert_no_traceback(unreachable)
+    assert unreachable.returncode == 75 and "did not answer" in unreachable.stderr
+    hostile = run_cli("step", "train", "--environment", "staging", "--revision", "main", "--kind", "Model",
+                      "--name", "x; rm -rf /", "--version", "1.0.0", cwd=root, env=env)
+    assert_no_traceback(hostile)
+    assert hostile.returncode == 2 and "not a lowercase DNS label" in hostile.stderr

@@ -153,7 +153,9 @@ def test_the_workflow_carries_every_pipeline_feature(promoted: Path) -> None:
     # canary at each weight, analysis after it; the KServe traffic share is the workflow's
     assert [n for n in tasks if n.startswith("analyze-")] == ["analyze-10", "analyze-50", "analyze-100"]
     assert tasks["canary-10-chat"]["templateRef"]["template"] == "kserve-traffic-10"
-    assert tasks["analyze-10"]["depends"] == "canary-10-app && canary-10-chat"
+    assert tasks["wait-10"]["depends"] == "canary-10-app && canary-10-chat"
+    assert templates["analysis-wait"]["suspend"] == {"duration": "2m"}  # the canary takes traffic first
+    assert tasks["analyze-10"]["depends"] == "wait-10"
     assert tasks["promote-full-chat"]["depends"] == "record-approval"
     # re-embedding waits for the evaluations
     assert "reindex-docs" not in tasks  # docs did not change

@@ -158,16 +158,16 @@ def test_cluster_analysis_queries_prometheus(root: Path, prometheus: str) -> Non
     query = ctx.settings.metrics[0].query
     step = Step("analyze-10", "analyze", weight=10)
     Prometheus.answers = {query: 0.001}
-    assert "error-rate = 0.001 (< 0.02)" in analyze.prometheus(ctx, step, prometheus, wait=False).summary
+    assert "error-rate = 0.001 (< 0.02)" in analyze.prometheus(ctx, step, prometheus).summary
     Prometheus.answers = {query: 0.5}
     # failureLimit 1 tolerates one failed measurement, not two
-    assert analyze.prometheus(ctx, step, prometheus, wait=False).outputs["failed"] == 1
+    assert analyze.prometheus(ctx, step, prometheus).outputs["failed"] == 1
     two = context(root)
     two.settings = type(two.settings)(**{**two.settings.__dict__, "metrics": two.settings.metrics * 2})
     with pytest.raises(StepFailed, match="2 failed measurement"):
-        analyze.prometheus(two, step, prometheus, wait=False)
+        analyze.prometheus(two, step, prometheus)
     with pytest.raises(TransientError):
-        analyze.prometheus(ctx, step, "http://127.0.0.1:9", wait=False)
+        analyze.prometheus(ctx, step, "http://127.0.0.1:9")
 
 
 def test_train_checks_inputs_and_weights(root: Path) -> None:

@@ -256,6 +256,10 @@ def workflow_template(settings: Settings) -> Any:
             f"rollout-wait-{index}", "get", t.RolloutRef(rollout).to_dict(), params=["name"],
             success=f"status.currentStepIndex == {2 * index + 1}", failure="status.phase == Degraded",
             transient=False))
+    if settings.analysis_interval:
+        # the canary takes traffic for one interval before each analysis, so rate windows see the new share
+        templates.append(M.Template(name="analysis-wait",
+                                    suspend=M.SuspendTemplate(duration=settings.analysis_interval)))
     templates.append(_resource("rollout-wait-healthy", "get", t.RolloutRef(rollout).to_dict(), params=["name"],
                                success="status.phase == Healthy", failure="status.phase == Degraded",
                                transient=False))
@@ -361,6 +365,8 @@ def _pipeline_dag(pipeline: Pipeline, settings: Settings, targets: Targets) -> _
                                      wait_deps))
             dag.tails[step.id] = tails or deps
         elif step.kind == ANALYZE and step.weight is not None:
+            if settings.analysis_interval:
+                deps = [dag.add(f"wait-{step.weight}", "analysis-wait", {}, deps)]
             dag.tails[step.id] = [dag.add(step.id, ANALYZE, {"revision": rev, "weight": str(step.weight)}, deps)]
         elif step.kind == APPROVE:
             gates: list[str] = []

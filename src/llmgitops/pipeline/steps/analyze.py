@@ -17,7 +17,6 @@ import hashlib
 import json
 import math
 import os
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -150,14 +149,12 @@ def _query(base: str, promql: str) -> float | None:
     raise StepFailed(f"unexpected Prometheus result type {data.get('resultType')!r}")
 
 
-def prometheus(ctx: StepContext, step: Step, base: str, wait: bool = True) -> StepOutcome:
+def prometheus(ctx: StepContext, step: Step, base: str) -> StepOutcome:
+    """Measure once: the workflow lets the canary take traffic for ``deploy.analysis.interval`` first (a
+    suspend step), so the queries' rate windows see the new share."""
     metrics = ctx.settings.metrics
     if not metrics:
         return StepOutcome(f"at {step.weight}%: the Environment defines no analysis metrics", {"weight": step.weight})
-    interval = _seconds(ctx.settings.analysis_interval) if wait else 0
-    if interval:
-        ctx.log(f"letting the canary take traffic for {ctx.settings.analysis_interval}")
-        time.sleep(interval)
     failed, lines = 0, []
     for metric in metrics:
         value = _query(base, metric.query)
@@ -175,16 +172,6 @@ def prometheus(ctx: StepContext, step: Step, base: str, wait: bool = True) -> St
         raise StepFailed(f"canary analysis at {step.weight}%: {failed} failed measurement(s) (limit "
                          f"{ctx.settings.failure_limit}): " + "; ".join(lines))
     return StepOutcome(f"at {step.weight}%: " + "; ".join(lines), {"weight": step.weight, "failed": failed})
-
-
-def _seconds(text: str | None) -> int:
-    if not text:
-        return 0
-    units = {"s": 1, "m": 60, "h": 3600}
-    try:
-        return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-    except ValueError:
-        return 0
 
 
 def analyze(ctx: StepContext, step: Step) -> StepOutcome:
