@@ -44,14 +44,17 @@ def test_pre_commit_runs_our_hook_from_a_hook_repository(tmp_path: Path) -> None
     user = init_git(tmp_path / "user")
     write(user)
     (user / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {hooks.as_uri()}\n    rev: {rev}\n    hooks:\n      - id: llmgitops-validate\n")
+        f"repos:\n  - repo: {hooks.as_uri()}\n    rev: {rev}\n    hooks:\n"
+        "      - id: llmgitops-validate\n      - id: llmgitops-lint-prompts\n      - id: llmgitops-check-versions\n")
     commit_all(user, "manifests")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GITHUB_ACTIONS": ""}
 
     clean = subprocess.run(["pre-commit", "run", "--all-files"], cwd=user, env=env, capture_output=True, text=True,
                            timeout=900)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "llmgitops validate" in clean.stdout and "Passed" in clean.stdout
+    for hook in ("llmgitops validate", "llmgitops lint-prompts", "llmgitops check-versions"):
+        assert hook in clean.stdout
+    assert "Failed" not in clean.stdout
 
     model = "environments/dev/models/chat.yaml"
     (user / model).write_text(FILES[model].replace("runtime: vllm", "runtime: vllmm"))
@@ -60,3 +63,16 @@ def test_pre_commit_runs_our_hook_from_a_hook_repository(tmp_path: Path) -> None
     assert dirty.returncode == 1
     assert f"{model}:16:14: error schema/enum" in dirty.stdout
     assert "Traceback" not in dirty.stdout
+
+    # valid, but the content changed without a version bump: check-versions refuses the commit
+    (user / model).write_text(FILES[model].replace("max_model_len: 4096", "max_model_len: 2048"))
+    git(user, "add", model)
+    unbumped = subprocess.run(["pre-commit", "run"], cwd=user, env=env, capture_output=True, text=True, timeout=900)
+    assert unbumped.returncode == 1, unbumped.stdout
+    assert "llmgitops check-versions" in unbumped.stdout and model in unbumped.stdout
+
+    (user / model).write_text(FILES[model].replace("max_model_len: 4096", "max_model_len: 2048")
+                              .replace("version: 1.2.0", "version: 1.2.1"))
+    git(user, "add", model)
+    bumped = subprocess.run(["pre-commit", "run"], cwd=user, env=env, capture_output=True, text=True, timeout=900)
+    assert bumped.returncode == 0, bumped.stdout
