@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ...errors import LLMGitOpsError
 from ...findings import Finding, Severity, sort_findings
 from ...manifests.loader import MAX_BYTES, load_bytes
 from ...manifests.repository import Repository
@@ -110,7 +111,7 @@ class Baseline:
 
         try:
             git = Git.discover(root)
-        except Exception:
+        except LLMGitOpsError:  # not a repository: nothing was committed to compare with
             return cls(None, None)
         if git.bare or resolve(git, rev) is None:
             return cls(None, None)

@@ -66,6 +66,7 @@ def _m() -> Any:
     from argo_workflows.model import (
         container,
         env_var,
+        io_argoproj_workflow_v1alpha1_archive_strategy,
         io_argoproj_workflow_v1alpha1_arguments,
         io_argoproj_workflow_v1alpha1_artifact,
         io_argoproj_workflow_v1alpha1_backoff,
@@ -95,6 +96,7 @@ def _m() -> Any:
     class M:
         Container = container.Container
         EnvVar = env_var.EnvVar
+        ArchiveStrategy = io_argoproj_workflow_v1alpha1_archive_strategy.IoArgoprojWorkflowV1alpha1ArchiveStrategy
         Arguments = io_argoproj_workflow_v1alpha1_arguments.IoArgoprojWorkflowV1alpha1Arguments
         Artifact = io_argoproj_workflow_v1alpha1_artifact.IoArgoprojWorkflowV1alpha1Artifact
         Backoff = io_argoproj_workflow_v1alpha1_backoff.IoArgoprojWorkflowV1alpha1Backoff
@@ -217,8 +219,9 @@ def workflow_template(settings: Settings) -> Any:
                   "--shard", "{{inputs.parameters.shard}}", "--shards", "{{inputs.parameters.shards}}"],
                  settings, transient=True,
                  outputs=M.Outputs(artifacts=[M.Artifact(
-                     name="report", path=f"{OUT_DIR}/reports",
-                     s3=M.S3Artifact(key="llmgitops/{{workflow.name}}/" + name_param
+                     # unarchived, so eval-merge downloads every shard's report.json under the suite's prefix
+                     name="report", path=f"{OUT_DIR}/reports", archive=M.ArchiveStrategy(_none={}),
+                     s3=M.S3Artifact(key="llmgitops/{{workflow.name}}/shards/" + name_param
                                      + "/shard-{{inputs.parameters.shard}}"))])),
         _eval_merge(settings),
         _toolkit(REINDEX, REINDEX, [*artifact, "mode"],
@@ -277,11 +280,11 @@ def _eval_merge(settings: Settings) -> Any:
                          "--version", "{{inputs.parameters.version}}", "--shards", "{{inputs.parameters.shards}}",
                          "--reports", f"{OUT_DIR}/shards"], settings, transient=True,
                         outputs=M.Outputs(artifacts=[M.Artifact(
-                            name="report", path=f"{OUT_DIR}/reports",
-                            s3=M.S3Artifact(key="llmgitops/{{workflow.name}}/{{inputs.parameters.name}}/merged"))]))
+                            name="report", path=f"{OUT_DIR}/reports", archive=M.ArchiveStrategy(_none={}),
+                            s3=M.S3Artifact(key="llmgitops/{{workflow.name}}/merged/{{inputs.parameters.name}}"))]))
     template.inputs.artifacts.append(M.Artifact(
         name="shards", path=f"{OUT_DIR}/shards",
-        s3=M.S3Artifact(key="llmgitops/{{workflow.name}}/{{inputs.parameters.name}}")))
+        s3=M.S3Artifact(key="llmgitops/{{workflow.name}}/shards/{{inputs.parameters.name}}")))
     return template
 
 
