@@ -61,9 +61,10 @@ class Progress:
                 self._next_fraction += 0.1
             self._last_log = now
             rate = self.done / max(now - self.started, 1e-9)
+            speed = f"{rate:.1f}/s" if rate >= 1 else f"{1 / rate:.1f} s each"
             errors = f", {self.errors} error{'s' * (self.errors != 1)}" if self.errors else ""
             print(
-                f"{self.label}: {self.done}/{self.total} records ({self.done / self.total:.0%}){errors}, {rate:.1f}/s",
+                f"{self.label}: {self.done}/{self.total} records ({self.done / self.total:.0%}){errors}, {speed}",
                 file=self.stream,
                 flush=True,
             )

@@ -312,6 +312,14 @@ class TransformersProvider(Provider):
             latency = (time.perf_counter() - started) * 1000.0
         prompt_len = int(inputs["input_ids"].shape[1])
         new_tokens = out[0][prompt_len:]
+        stopped = bool(eos) and int(new_tokens[-1]) in eos if len(new_tokens) else True
+        if latency >= self.config.timeout_seconds * 1000 and not stopped and len(new_tokens) < kwargs["max_new_tokens"]:
+            # max_time ended the generation: a timeout, like an HTTP provider's, not a shorter answer
+            return Generation(
+                None,
+                error=f"timed out after {self.config.timeout_seconds:g} s "
+                f"({len(new_tokens)} of {kwargs['max_new_tokens']} tokens generated)",
+            )
         answer = tokenizer.decode(new_tokens, skip_special_tokens=True)
         for stop in params.get("stop") or []:
             if isinstance(stop, str) and stop and stop in answer:
