@@ -2,11 +2,13 @@
 pipeline there with the local backend, and read the report; then a regression that only the canary
 analysis catches, which rolls back to the last good release.
 
-The model endpoint is a loopback OpenAI-compatible server standing in for the served Model (no model
-server can run here fast enough for a test): it answers each triage ticket with the classification the
-dataset expects, or — in "regressed" mode — misclassifies a fixed set of tickets. Everything else is
-real: git worktrees and branches, validation, the evaluation engine with its gates and statistics, the
-local deployment state, the analysis and the rollback.
+Evaluations answer from recorded responses (the replay provider, declared in the test's staging
+environment), so the runs are deterministic and fast. The recordings are made with `llmgitops eval run
+--record` against a loopback OpenAI-compatible server standing in for the served Model (no model server
+can run here fast enough for a test): it answers each triage ticket with the classification the dataset
+expects, or — in "regressed" mode — misclassifies a fixed set of tickets. Everything else is real: git
+worktrees and branches, validation, the evaluation engine with its gates and statistics, the local
+deployment state, the analysis and the rollback.
 """
 
 from __future__ import annotations
@@ -86,6 +88,30 @@ def reword_triage(root: Path, version: str, wording: str) -> None:
     commit_all(root, f"dev: ticket-triage {version}")
 
 
+def declare_replay(root: Path) -> None:
+    """Staging evaluates from recordings in data/recordings/staging (a provider any team may declare)."""
+    env = root / "environments/staging/environment.yaml"
+    text = env.read_text()
+    anchor = "  providers:\n"
+    assert anchor in text
+    env.write_text(text.replace(anchor, anchor + "    replay:\n      type: replay\n"
+                                                  "      recordings: data/recordings/staging\n", 1))
+    commit_all(root, "staging: replay provider")
+
+
+def record_answers(root: Path, oracle: str, regressed: bool) -> None:
+    """Record dev's triage answers (what the promotion will bring to staging) for the replay provider."""
+    Oracle.regressed = regressed
+    target = root / "data/recordings/staging/triage-accuracy.jsonl"
+    target.unlink(missing_ok=True)
+    result = run_cli("eval", "run", "triage-accuracy", "--env", "dev", "--provider", oracle, "--record",
+                     str(target), "--no-cache", "--quiet", "--report", str(root.parent / "recording-report"),
+                     cwd=root)
+    assert_no_traceback(result)
+    assert target.is_file(), result.stdout + result.stderr
+    commit_all(root, "recordings")
+
+
 def deployed_before(root: Path) -> str:
     """Staging as it is on main has been deployed on this machine before: its release is the stable one
     (what an earlier `llmgitops pipeline run staging` leaves in .llmgitops/state/staging.json)."""
@@ -94,14 +120,16 @@ def deployed_before(root: Path) -> str:
     return release.state
 
 
-@pytest.mark.slow
 def test_promote_run_and_roll_back_a_regression(example_repo: Path, oracle: str) -> None:
     root = example_repo
+    declare_replay(root)
     first_stable = deployed_before(root)
     reword_triage(root, "2.2.0", "You triage incoming support tickets")
+    record_answers(root, oracle, regressed=False)
+    calls = Oracle.calls
 
     # the main job: promote on a branch, run staging's pipeline there, show the report
-    result = run_cli("promote", "dev", "staging", "--only", "Prompt/ticket-triage", "--run", "--provider", oracle,
+    result = run_cli("promote", "dev", "staging", "--only", "Prompt/ticket-triage", "--run", "--provider", "replay",
                      cwd=root)
     assert_no_traceback(result)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -110,7 +138,7 @@ def test_promote_run_and_roll_back_a_regression(example_repo: Path, oracle: str)
                  "succeeded analyze-100", "succeeded promote-full"):
         assert line in result.stdout, result.stdout
     assert "evaluate-support-answer-quality" not in result.stdout  # untouched by the change
-    assert Oracle.calls >= len(TRIAGE)
+    assert Oracle.calls == calls  # the pipeline answered from the recordings
     state = load(root, "staging")
     assert state.stable is not None and state.stable.state != first_stable and state.candidate is None
     assert state.traffic == {state.stable.state[:12]: 100}
@@ -126,8 +154,8 @@ def test_promote_run_and_roll_back_a_regression(example_repo: Path, oracle: str)
 
     # a regression the absolute gates let through, which the canary analysis catches
     reword_triage(root, "2.3.0", "You classify incoming support tickets")
-    Oracle.regressed = True
-    failed = run_cli("promote", "dev", "staging", "--only", "Prompt/ticket-triage", "--run", "--provider", oracle,
+    record_answers(root, oracle, regressed=True)
+    failed = run_cli("promote", "dev", "staging", "--only", "Prompt/ticket-triage", "--run", "--provider", "replay",
                      cwd=root)
     assert_no_traceback(failed)
     assert failed.returncode == 1, failed.stdout + failed.stderr
