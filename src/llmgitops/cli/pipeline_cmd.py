@@ -62,7 +62,9 @@ def pipeline() -> None:
 @click.argument("environment")
 @click.option("--revision", metavar="REV", help="Commit, branch or tag to deploy (default: HEAD).")
 @click.option("--provider", metavar="SPEC",
-              help="Evaluate with this provider instead of the Environment's default, e.g. replay:FILE.")
+              help="Evaluate with this provider instead of the embedded models: one the Environment declares "
+                   "(e.g. replay, recorded responses) or openai:URL; replay:FILE where the evaluation engine "
+                   "accepts it.")
 @click.option("--approve-as", "approvals", multiple=True, metavar="NAME",
               help="Record an approval by NAME (repeatable) for an environment that requires approval.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")

@@ -27,7 +27,7 @@ from .options import format_option, report
               help="Where to write the description (default: .llmgitops/promotions/<TO>-<plan>.md).")
 @click.option("--run", "run_pipeline", is_flag=True,
               help="Then run TO's pipeline on this machine against the promotion branch and report it.")
-@click.option("--provider", metavar="SPEC", help="With --run: evaluate with this provider, e.g. replay:FILE.")
+@click.option("--provider", metavar="SPEC", help="With --run: evaluate with this provider (see `pipeline run --help`).")
 @click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Repository root (default: found from the current directory).")
 @format_option

@@ -34,7 +34,7 @@ def _split(text: str | None) -> tuple[str, ...]:
 @click.option("--decisions", help="approve: comma-separated decisions (approve/reject), one per approver.")
 @click.option("--approvers", help="approve: comma-separated approvers, as the Git host knows them.")
 @click.option("--reports", type=click.Path(path_type=Path), help="eval-merge: folder of shard reports.")
-@click.option("--provider", metavar="SPEC", help="evaluate: provider override, e.g. replay:FILE.")
+@click.option("--provider", metavar="SPEC", help="evaluate: provider override (a declared provider, or openai:URL).")
 def step(kind: str, environment: str, revision: str, state: str | None, artifact_kind: str | None,
          name: str | None, artifact_version: str | None, weight: int | None, shard: int | None, shards: int,
          mode: str | None, decisions: str | None, approvers: str | None, reports: Path | None,

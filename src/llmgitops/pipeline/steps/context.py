@@ -45,7 +45,7 @@ class StepContext:
     release: Release  # the candidate release, with the changes that lead to it
     settings: Settings
     out_dir: Path  # this step's files (reports); shared by the steps of one run
-    provider: str | None = None  # an evaluation provider override, e.g. replay:FILE
+    provider: str | None = None  # an evaluation provider override: a declared name or openai:URL
     approvals: tuple[str, ...] = ()  # approvers given to a local run
     log: Callable[[str], None] = _discard
     lock: threading.Lock = field(default_factory=threading.Lock)
