@@ -219,7 +219,8 @@ async def _execute(plan: Plan, cases: Sequence[Case], opts: RunOptions) -> tuple
     from .providers.cache import CachedProvider, ResponseCache
     from .providers.replay import Recorder, RecordingProvider
 
-    cache = ResponseCache(plan.root / ".llmgitops" / "cache" / "responses.sqlite") if plan.use_cache else None
+    scope = f"{plan.env.name}/{plan.suite.name}" + (f"/{opts.shard[0]}-of-{opts.shard[1]}" if opts.shard else "")
+    cache = ResponseCache(plan.root / ".llmgitops" / "cache" / "responses.sqlite", scope) if plan.use_cache else None
     recorder = Recorder(opts.record) if opts.record else None
 
     def wrap(inner: Provider) -> Provider:

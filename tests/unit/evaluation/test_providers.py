@@ -264,3 +264,20 @@ def test_provider_option_parsing() -> None:
         ProviderConfig.from_option("openai:ftp://x", declared)
     with pytest.raises(ProviderError, match="type"):
         ProviderConfig.from_spec("x", {"type": "grpc"})
+
+
+def test_cache_scopes_prefetch_what_the_last_run_used(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    first = ResponseCache(path, scope="dev/suite")
+    first.put("a", {"text": "A"})
+    first.put("b", {"text": "B"})
+    first.close()
+    second = ResponseCache(path, scope="dev/suite")
+    assert set(second.prefetched) == {"a", "b"}
+    assert second.get("a") == {"text": "A"} and second.get("zzz") is None
+    second.close()  # used only "a" now: the scope shrinks to it
+    third = ResponseCache(path, scope="dev/suite")
+    assert set(third.prefetched) == {"a"}
+    assert third.get("b") == {"text": "B"}  # still in the cache, fetched one by one
+    third.close()
+    assert ResponseCache(path, scope="prod/suite").prefetched == {}

@@ -3,6 +3,10 @@
 A key is the sha256 of the provider's identity (type, model, Model version) and the rendered request with
 its parameters and sample number. Only answers are cached, never failures. Writes are batched into one
 transaction per flush; WAL mode lets shards running side by side on one machine share the file.
+
+Each run also remembers which entries it used, under a scope (environment, suite, shard). The next run in
+that scope reads them all with one query up front, so an unchanged re-run makes one database round trip
+instead of one per record.
 """
 
 from __future__ import annotations
@@ -16,44 +20,72 @@ from typing import Any
 
 from . import CallFailed, Generation, GenerationRequest, Provider, canonical_json, sha256_text
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS scopes (scope TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (scope, key))"
+)
 FLUSH_EVERY = 256
 
 
 class ResponseCache:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scope: str | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(SCHEMA)
+        self.db.executescript(SCHEMA)
         self.pending: dict[str, tuple[dict[str, Any], float]] = {}  # written at the next flush
         self.hits = 0
         self.misses = 0
+        self.scope = scope
+        self.used: set[str] = set()
+        self.prefetched: dict[str, str] = {}
+        if scope is not None:
+            rows = self.db.execute(
+                "SELECT r.key, r.value FROM scopes s JOIN responses r ON r.key = s.key WHERE s.scope = ?", (scope,)
+            )
+            self.prefetched = dict(rows.fetchall())
 
     def get(self, key: str) -> dict[str, Any] | None:
         pending = self.pending.get(key)
         if pending is not None:
             self.hits += 1
+            self.used.add(key)
             return pending[0]
-        row = self.db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        text = self.prefetched.get(key)
+        if text is None:
+            row = self.db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+            text = row[0] if row is not None else None
         value = None
-        if row is not None:
+        if text is not None:
             try:
-                value = json.loads(row[0])
+                value = json.loads(text)
             except ValueError:
                 value = None
         if not isinstance(value, dict):
             self.misses += 1
             return None
         self.hits += 1
+        self.used.add(key)
         return value
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         self.pending[key] = (value, time.time())
+        self.used.add(key)
         if len(self.pending) >= FLUSH_EVERY:
             self.flush()
+
+    def remember_scope(self) -> None:
+        """Record the entries this run used, when they differ from the ones the scope had."""
+        if self.scope is None or self.used == set(self.prefetched):
+            return
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM scopes WHERE scope = ?", (self.scope,))
+        self.db.executemany(
+            "INSERT INTO scopes (scope, key) VALUES (?, ?)", [(self.scope, k) for k in sorted(self.used)]
+        )
+        self.db.execute("COMMIT")
 
     def flush(self) -> None:
         if not self.pending:
@@ -66,6 +98,7 @@ class ResponseCache:
 
     def close(self) -> None:
         self.flush()
+        self.remember_scope()
         self.db.close()
 
 
