@@ -26,6 +26,8 @@ def test_init_round_trip_validates_clean(tmp_path: Path) -> None:
     assert (target / ".dvc" / "config").exists()
     again = run_cli("validate", cwd=target)
     assert again.returncode == 0, again.stdout
+    rendered = run_cli("render", "--check", cwd=target)
+    assert rendered.returncode == 0, rendered.stdout + rendered.stderr
 
 
 def test_every_scaffolded_manifest_has_a_resolving_modeline(tmp_path: Path) -> None:

@@ -25,7 +25,13 @@ def init(directory: Path, force: bool, no_git: bool, no_dvc: bool) -> int:
     click.echo(f"created {len(result.files)} files in {result.root}", err=True)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    findings = validate(result.root)
+    from ..backends.argo.render import render, write
+
+    rendered = render(result.root, [])
+    written = write(result.root, rendered)
+    if written:
+        click.echo(f"rendered {len(written)} files in workflows/", err=True)
+    findings = validate(result.root) + list(rendered.findings)
     code = report(findings, "text")
     if code == 0:
         click.echo("next: cd into it, `pre-commit install`, then `llmgitops validate`", err=True)
