@@ -16,12 +16,12 @@ returns a ``Target``. A target that can feed a Prompt implements ``retrieve(quer
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from ..findings import Finding, Severity
+from ..findings import Finding
 from ..manifests.repository import EnvironmentState, Manifest
 from ..pipeline.overrides import effective_spec
 from .cases import Output
@@ -363,11 +363,3 @@ def _explain(exc: BaseException) -> str:
         if type(exc).__name__ in ("UndefinedError", "SecurityError", "RenderTimeout")
         else f"{type(exc).__name__}: {text}"
     )
-
-
-def finding(path: str, message: str, rule: str = "eval/target") -> Finding:
-    return Finding(path, 0, 0, rule, Severity.ERROR, message)
-
-
-def unique(items: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -4,6 +4,7 @@ or escaped table cells, so it cannot inject markup into the comment."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -150,8 +151,6 @@ def worst_section(doc: dict[str, Any]) -> list[str]:
         problems = "; ".join(case_problems(doc, case)) or case["status"]
         lines.append(f"<details><summary>{cell(case['id'])}: {cell(problems, 300)}</summary>")
         lines.append("")
-        import json
-
         lines.append("**Input**")
         lines.append(fence(json.dumps(case["input"], ensure_ascii=False, indent=1)[:2000], "json"))
         lines.append("**Output**")
