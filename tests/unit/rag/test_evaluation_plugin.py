@@ -73,7 +73,7 @@ def test_a_bad_corpus_is_a_finding_before_any_model_loads(tmp_path):
     (root / "data" / "kb.jsonl").write_text('{"id": "a", "text": "fine"}\n{"id": "b"}\n', encoding="utf-8")
     with pytest.raises(EvalConfigError) as info:
         run_suite(root, "dev", "kb-retrieval", options=None)
-    assert "textField" in str(info.value) or "text" in str(info.value)
+    assert "record 2 has no string field 'text' (spec.parsing.textField)" in str(info.value)
 
 
 def test_an_invalid_ragconfig_is_a_finding(tmp_path):
