@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import threading
 
 PLUGIN_MODULES = ("llmgitops.rag.evaluation",)
 ENTRY_POINT_GROUP = "llmgitops.evaluation"
 
 _loaded = False
+# the local pipeline evaluates suites on worker threads: a second thread must wait for the first
+# to finish importing plug-ins, not see "loaded" while the registrations are still under way
+_lock = threading.RLock()
 problems: list[str] = []  # plug-ins that exist but failed to import, for error messages
 
 
@@ -23,7 +27,14 @@ def load_plugins() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
+    with _lock:
+        if _loaded:
+            return
+        _import_all()
+        _loaded = True
+
+
+def _import_all() -> None:
     for name in PLUGIN_MODULES:
         try:
             importlib.import_module(name)
