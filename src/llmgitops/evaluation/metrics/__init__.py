@@ -20,6 +20,7 @@ import importlib
 import json
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -45,6 +46,9 @@ BUILTIN_MODULES = (
 
 _METRICS: dict[str, type[Metric]] = {}
 _builtins_loaded = False
+# evaluate steps run on worker threads: the first to ask imports the built-in metrics while the others
+# wait, instead of seeing "loaded" before the registrations are done
+_builtins_lock = threading.RLock()
 
 M = TypeVar("M", bound="type[Metric]")
 
@@ -231,9 +235,11 @@ def register_metric(type_name: str) -> Callable[[M], M]:
 def metric_class(type_name: str) -> type[Metric] | None:
     global _builtins_loaded
     if not _builtins_loaded:
-        _builtins_loaded = True
-        for module in BUILTIN_MODULES:
-            importlib.import_module(f"{__name__}.{module}")
+        with _builtins_lock:
+            if not _builtins_loaded:
+                for module in BUILTIN_MODULES:
+                    importlib.import_module(f"{__name__}.{module}")
+                _builtins_loaded = True
     if type_name not in _METRICS:
         from ..plugins import load_plugins
 
