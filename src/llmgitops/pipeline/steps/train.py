@@ -71,7 +71,8 @@ def _weights_present(ctx: StepContext, weights: dict[str, Any]) -> str | None:
                              hint="pip install 'llmgitops[dvc]'") from None
         try:
             with Repo(str(ctx.repo_root)) as repo:
-                fetched = repo.fetch(targets=[pointer])
+                # DVC resolves targets against the process's working directory, not the repository's
+                fetched = repo.fetch(targets=[str(ctx.repo_root / pointer)])
                 missing = _missing_objects(repo, ctx.repo_root / pointer)
         except DvcException as exc:
             raise TransientError(f"dvc fetch {pointer} failed: {exc}") from None
