@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_DIRS = ("environments", "data", "schemas")
+EXAMPLE_DIRS = ("environments", "data", "schemas", "workflows", ".dvc/config", ".dvcignore")
 REFERENCE = REPO_ROOT.parent / "shared" / "reference"
 
 
@@ -52,8 +52,11 @@ def copy_example(dest: Path) -> Path:
     """The bundled example repository's manifests and data, copied into ``dest``."""
     for name in EXAMPLE_DIRS:
         src = REPO_ROOT / name
-        if src.exists():
+        if src.is_dir():
             shutil.copytree(src, dest / name, symlinks=True, dirs_exist_ok=True)
+        elif src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
     return dest
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from conftest import REPO_ROOT, assert_no_traceback, run_cli
 from llmgitops.manifests.ranges import parse_version
@@ -43,3 +46,22 @@ def test_dev_is_ahead_of_staging_which_is_ahead_of_prod() -> None:
         behind = [key for key in old if parse_version(new[key]) < parse_version(old[key])]  # type: ignore[operator]
         assert ahead, f"{newer} is not ahead of {older}"
         assert not behind, f"{newer} is behind {older} on {behind}"
+
+
+@pytest.mark.slow
+def test_the_readme_main_job_runs_the_whole_loop(example_repo: Path) -> None:
+    """The quick start's second command, verbatim from the README, on a copy of the example."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(line.split("#")[0].split() for line in readme.splitlines() if line.startswith("llmgitops promote"))
+    result = run_cli(*command[1:], cwd=example_repo)
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "SUCCEEDED" in result.stdout
+    for step in ("train-support-gemma-lora", "evaluate-support-answer-quality", "reindex-product-docs",
+                 "canary-5", "analyze-50", "promote-full"):
+        assert f"succeeded {step}" in " ".join(result.stdout.split()), step
+    branches = subprocess.run(["git", "branch", "--list", "promote/staging/*"], cwd=example_repo,
+                              capture_output=True, text=True).stdout
+    assert branches.strip(), "no promotion branch"
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=example_repo, capture_output=True, text=True)
+    assert status.stdout == "", "the user's working tree changed"
