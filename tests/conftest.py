@@ -13,6 +13,8 @@ import pytest
 # the embedded models load from installed packages, never from a hub
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# two test workers share two cores: one torch thread each is ~10x faster than oversubscribing them
+os.environ.setdefault("LLMGITOPS_TORCH_THREADS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_DIRS = ("environments", "data", "schemas", "workflows", ".dvc/config", ".dvcignore")
