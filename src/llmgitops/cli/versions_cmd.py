@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from ..findings import Finding, has_errors, sort_findings
-from ..reporting import as_json, default_format, render, summary_line
-from .options import format_option, strict_option
+from ..errors import UsageError
+from ..findings import sort_findings
+from .options import format_option, report, strict_option
 
 REF_MODES = ("pre-push", "pre-receive")
-
-
-def _emit(findings: Sequence[Finding], fmt: str | None, strict: bool, text_head: str,
-          json_extra: dict[str, Any]) -> int:
-    chosen = default_format(fmt)
-    if chosen == "json":
-        click.echo(as_json(findings, json_extra), nl=False)
-    else:
-        if chosen == "text" and text_head:
-            click.echo(text_head, nl=False)
-        out = render(findings, chosen)
-        if out:
-            click.echo(out, nl=False)
-        if chosen == "text":
-            click.echo(summary_line(findings), err=True)
-    return EXIT_FINDINGS if has_errors(findings, strict) else EXIT_OK
 
 
 @click.command("check-versions")
@@ -84,7 +65,7 @@ def check_versions(paths: tuple[Path, ...], base_ref: str | None, head_ref: str 
         changes = [c for c in changes if {c.old_path, c.new_path} & wanted]
         findings = [f for f in findings if f.path in wanted]
     findings = sort_findings(findings)
-    return _emit(findings, fmt, strict, render_changes(changes), {"changes": [c.to_dict() for c in changes]})
+    return report(findings, fmt, strict, render_changes(changes), {"changes": [c.to_dict() for c in changes]})
 
 
 def _known_refs(mode: str, remote: str | None) -> list[str]:
@@ -139,7 +120,7 @@ def bump(paths: tuple[Path, ...], level: str | None, base_ref: str, dry_run: boo
     extra = {"bumped": [{"path": b.path, "before": b.before, "after": b.after, "reason": b.reason,
                          "written": b.after is not None and not dry_run, "change": b.change.to_dict()}
                         for b in result.bumped]}
-    return _emit(sort_findings(result.findings), fmt, strict, head, extra)
+    return report(sort_findings(result.findings), fmt, strict, head, extra)
 
 
 __all__ = ["bump", "check_versions"]
