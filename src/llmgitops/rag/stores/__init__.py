@@ -1,0 +1,1 @@
+"""Vector store adapters behind one interface (``base.VectorStore``): FAISS on disk, Qdrant."""
