@@ -17,7 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("LLMGITOPS_TORCH_THREADS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_DIRS = ("environments", "data", "schemas", "workflows", ".dvc/config", ".dvcignore")
+EXAMPLE_DIRS = ("environments", "data", "schemas", ".dvc/config", ".dvcignore")
 REFERENCE = REPO_ROOT.parent / "shared" / "reference"
 
 

@@ -92,6 +92,8 @@ def declare_replay(root: Path) -> None:
     """Staging evaluates from recordings in data/recordings/staging (a provider any team may declare)."""
     env = root / "environments/staging/environment.yaml"
     text = env.read_text()
+    if "recordings: data/recordings/staging" in text:
+        return  # the example declares it already
     anchor = "  providers:\n"
     assert anchor in text
     env.write_text(text.replace(anchor, anchor + "    replay:\n      type: replay\n"

@@ -9,7 +9,11 @@ object was made for, and inherits the environment, so the object quarantine of a
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,3 +90,19 @@ class Git:
 
     def text(self, *args: str, ok: tuple[int, ...] = (0,)) -> str:
         return self.run(*args, ok=ok).decode("utf-8", "surrogateescape").strip()
+
+    @contextmanager
+    def temporary_worktree(self, revision: str, prefix: str = "llmgitops-") -> Iterator[Path]:
+        """``revision`` checked out (detached) in a temporary worktree, removed afterwards whatever happens,
+        so the user's working tree and current branch are never touched."""
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+        added = False
+        try:
+            self.run("worktree", "add", "--detach", "--quiet", str(path), revision)
+            added = True
+            yield path
+        finally:
+            if added:
+                self.run("worktree", "remove", "--force", str(path), ok=(0, 128))
+            shutil.rmtree(path, ignore_errors=True)
+            self.run("worktree", "prune", ok=(0, 128))

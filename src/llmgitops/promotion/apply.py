@@ -11,10 +11,6 @@ Testing hook: ``LLMGITOPS_PROMOTE_FAIL_AT=<stage>`` makes apply fail right after
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,21 +78,6 @@ def branch_tip(git: Git, branch: str) -> str | None:
     return out.decode() if out else None
 
 
-@contextmanager
-def _worktree(git: Git, base: str) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="llmgitops-promote-"))
-    added = False
-    try:
-        git.run("worktree", "add", "--detach", "--quiet", str(path), base)
-        added = True
-        yield path
-    finally:
-        if added:
-            git.run("worktree", "remove", "--force", str(path), ok=(0, 128))
-        shutil.rmtree(path, ignore_errors=True)
-        git.run("worktree", "prune", ok=(0, 128))
-
-
 def _write(tree: Path, files: dict[str, bytes | None]) -> None:
     for relpath, content in sorted(files.items()):
         target = tree / relpath
@@ -145,7 +126,7 @@ def apply(plan: Plan, preview: Preview, git: Git, description: str, description_
     branch_made: str | None = None
     description_written = False
     try:
-        with _worktree(git, plan.base) as tree:
+        with git.temporary_worktree(plan.base, prefix="llmgitops-promote-") as tree:
             _stage("worktree")
             wt = Git(tree)
             _write(tree, preview.changes)

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,22 +77,6 @@ class RunRecord:
                 "baseline": self.baseline, "pipeline": self.pipeline.to_dict(),
                 "steps": [self.steps[s.id].to_dict() for s in self.pipeline.steps if s.id in self.steps],
                 "rollback": self.rollback.to_dict() if self.rollback else None, "traffic": self.traffic}
-
-
-@contextmanager
-def checkout(git: Git, revision: str) -> Iterator[Path]:
-    """The revision in a temporary worktree, removed afterwards whatever happens."""
-    path = Path(tempfile.mkdtemp(prefix="llmgitops-run-"))
-    added = False
-    try:
-        git.run("worktree", "add", "--detach", "--quiet", str(path), revision)
-        added = True
-        yield path
-    finally:
-        if added:
-            git.run("worktree", "remove", "--force", str(path), ok=(0, 128))
-        shutil.rmtree(path, ignore_errors=True)
-        git.run("worktree", "prune", ok=(0, 128))
 
 
 def candidate_release(root: Path, checkout_root: Path, env: str) -> tuple[Release, str]:
@@ -209,7 +190,7 @@ def run_pipeline(root: Path, env: str, revision: str | None = None, provider: st
     if env not in Repository(_tree(git, sha)).environment_names():
         names = ", ".join(repo_here.environment_names()) or "none"
         raise LLMGitOpsError(f"there is no environment {env!r} at {sha[:12]}", hint=f"environments: {names}")
-    with checkout(git, sha) as tree:
+    with git.temporary_worktree(sha, prefix="llmgitops-run-") as tree:
         release, baseline = candidate_release(root, tree, env)
         env_manifest = Repository(WorkingTree(tree)).environment(env).environment
         if env_manifest is None:
