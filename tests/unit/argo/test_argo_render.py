@@ -22,7 +22,7 @@ from llmgitops.backends.argo.render import Baseline, render, stale, write
 from llmgitops.backends.argo.sdk import to_plain, unknown_fields
 
 GOLDEN = REPO_ROOT / "tests" / "golden" / "argo"
-needs_reference = pytest.mark.skipif(not reference_available(), reason="/work/shared/reference is not available")
+needs_reference = pytest.mark.skipif(not reference_available(), reason="the reference schemas (../shared/reference) are not available")
 
 OLD_MODEL = golden_repo.MODEL.replace("version: 1.3.0", "version: 1.2.0").replace(
     "learning_rate: 0.0002", "learning_rate: 0.0001").replace("s3://models/chat/1.3.0", "s3://models/chat/1.2.0")
