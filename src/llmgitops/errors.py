@@ -13,11 +13,9 @@ EXIT_INTERNAL = 3
 class LLMGitOpsError(click.ClickException):
     """A failure to report in one line, without a traceback."""
 
-    exit_code = EXIT_FINDINGS
-
     def __init__(self, message: str, exit_code: int = EXIT_FINDINGS, hint: str | None = None) -> None:
         super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
 
 class UsageError(LLMGitOpsError):

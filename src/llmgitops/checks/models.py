@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..findings import Finding
 from ..manifests.repository import EnvironmentState, Repository
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def check(repo: Repository, state: EnvironmentState) -> list[Finding]:
     findings: list[Finding] = []
     for m in state.of_kind("Model"):
-        serving = m.spec.get("serving") if isinstance(m.spec.get("serving"), dict) else {}
-        args = serving.get("args") if isinstance(serving.get("args"), dict) else {}
-        interface = m.spec.get("interface") if isinstance(m.spec.get("interface"), dict) else {}
-        served, native = args.get("max_model_len"), interface.get("maxContextTokens")
+        served = _mapping(_mapping(m.spec.get("serving")).get("args")).get("max_model_len")
+        native = _mapping(m.spec.get("interface")).get("maxContextTokens")
         if isinstance(served, int) and isinstance(native, int) and served > native:
             findings.append(m.finding(("spec", "serving", "args", "max_model_len"), "model/context-exceeds",
                                       f"serving.args.max_model_len {served} exceeds the model's "

@@ -36,7 +36,8 @@ def check(repo: Repository, environments: list[str]) -> list[Finding]:
                                       f"promotion.from names {source!r}, which is not an environment",
                                       f"environments: {', '.join(all_names)}"))
             continue
-        chain, current = [name], source
+        chain: list[str] = [name]
+        current: str | None = source
         while current is not None and current not in chain:
             chain.append(current)
             current = parent.get(current)

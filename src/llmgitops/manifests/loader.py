@@ -78,14 +78,14 @@ class Document:
         return self.keys.get(p) or self.position(p)
 
     def get(self, path: Path_, default: Any = None) -> Any:
+        """The value at ``path``, or ``default`` when any step of it is missing."""
         node: Any = self.data
         for part in path:
-            if not isinstance(node, (dict, list)):
+            found = isinstance(node, dict) and isinstance(part, str) and part in node
+            found = found or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+            if not found:
                 return default
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                return default
+            node = node[part]
         return node
 
 

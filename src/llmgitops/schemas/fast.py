@@ -51,7 +51,7 @@ def bundle(schemas: dict[str, dict[str, Any]], kind: str) -> dict[str, Any]:
     """The kind's schema with common.json inlined, as a self-contained draft-07 document."""
     schema = copy.deepcopy(schemas[KINDS[kind].schema])
     defs = {**schemas.get(COMMON, {}).get("$defs", {}), **schema.get("$defs", {})}
-    bundled = _rewrite({**schema, "$defs": defs})
+    bundled: dict[str, Any] = _rewrite({**schema, "$defs": defs})
     bundled["$schema"] = DRAFT7
     return bundled
 
