@@ -17,7 +17,7 @@ def check(repo: Repository, environments: list[str]) -> list[Finding]:
     all_names = repo.environment_names()
     env_files: dict[str, Manifest] = {}
     for name in all_names:
-        manifest = repo.environment(name).environment
+        manifest = repo.environment_manifest(name)
         if manifest is not None:
             env_files[name] = manifest
     parent = {name: _source_of(m) for name, m in env_files.items()}

@@ -161,6 +161,13 @@ class Repository:
         such as the target of a promotion before anything is written."""
         self._environments[state.name] = state
 
+    def environment_manifest(self, name: str) -> Manifest | None:
+        """Just the Environment manifest of ``name``: cross-environment checks need no more than that."""
+        if name in self._environments:
+            return self._environments[name].environment
+        manifest, _ = self.load_file(f"{ENVIRONMENTS_DIR}/{name}/{ENVIRONMENT_FILE}")
+        return manifest if manifest is not None and manifest.kind == "Environment" else None
+
     def environment(self, name: str) -> EnvironmentState:
         if name not in self._environments:
             self._environments[name] = self._load_environment(name)
