@@ -20,6 +20,8 @@ register(PROMPT_RULES)
 
 def lint(repo: Repository, state: EnvironmentState) -> list[Finding]:
     """Findings for every Prompt of an environment (an environment check, run by validate too)."""
+    if not state.of_kind("Prompt"):
+        return []  # nothing to lint: don't pay for importing Jinja2
     from .linter import lint as run
 
     return run(repo, state)
