@@ -244,7 +244,9 @@ def test_each_render_has_its_own_time_limit() -> None:
 
     from llmgitops.prompts.template import RENDER_SECONDS
 
-    loop = "{% for a in question %}{% for b in question %}{% for c in question %}{% endfor %}{% endfor %}{% endfor %}"
+    # 400**4 iterations: minutes at any speed (three levels, 64M, finish in under 2 s on a warm process)
+    loop = ("{% for a in question %}{% for b in question %}{% for c in question %}{% for d in question %}"
+            "{% endfor %}{% endfor %}{% endfor %}{% endfor %}")
     text = user(f"<question>{{{{ question }}}}</question>{loop}").replace(
         "        question: What is a backup?\n",
         "        question: '" + "x" * 400 + "'\n    - name: second\n      input:\n        question: '" + "y" * 400 + "'\n")
