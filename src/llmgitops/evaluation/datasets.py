@@ -69,17 +69,9 @@ def load_dataset(root: Path, manifest: Manifest) -> DatasetData:
     data = DatasetData(manifest.name or "?", manifest.version or "?", manifest.relpath, "")
     fmt = spec.get("format")
     if fmt not in FORMATS:
-        pos = manifest.pos("spec", "format")
-        data.findings.append(
-            Finding(
-                manifest.relpath,
-                pos[0],
-                pos[1],
-                "eval/dataset-format",
-                Severity.ERROR,
-                f"Dataset {data.name} has format {fmt!r}; evaluation reads {' or '.join(FORMATS)}",
-            )
-        )
+        data.findings.append(manifest.finding(
+            ("spec", "format"), "eval/dataset-format",
+            f"Dataset {data.name} has format {fmt!r}; evaluation reads {' or '.join(FORMATS)}"))
         return data
     raw = _read_source(root, manifest, data)
     if raw is None:
@@ -107,17 +99,8 @@ def _read_source(root: Path, manifest: Manifest, data: DatasetData) -> bytes | N
         return _read_file(root, spec["path"], manifest, ("spec", "path"), data)
     if isinstance(dvc, dict) and isinstance(dvc.get("path"), str):
         return _read_dvc(root, dvc["path"], manifest, data)
-    pos = manifest.pos("spec")
-    data.findings.append(
-        Finding(
-            manifest.relpath,
-            pos[0],
-            pos[1],
-            "eval/dataset-source",
-            Severity.ERROR,
-            f"Dataset {data.name} names neither spec.path nor spec.storage.dvc.path",
-        )
-    )
+    data.findings.append(manifest.finding(
+        ("spec",), "eval/dataset-source", f"Dataset {data.name} names neither spec.path nor spec.storage.dvc.path"))
     return None
 
 
@@ -137,17 +120,7 @@ def _read_file(root: Path, relpath: str, manifest: Manifest, where: tuple[str, .
     if why is None and path.stat().st_size > MAX_DATASET_BYTES:
         why = f"the file is larger than {MAX_DATASET_BYTES // (1024 * 1024)} MiB"
     if why:
-        pos = manifest.pos(*where)
-        data.findings.append(
-            Finding(
-                manifest.relpath,
-                pos[0],
-                pos[1],
-                "eval/dataset-source",
-                Severity.ERROR,
-                f"Dataset {data.name}: {relpath}: {why}",
-            )
-        )
+        data.findings.append(manifest.finding(where, "eval/dataset-source", f"Dataset {data.name}: {relpath}: {why}"))
         return None
     return path.read_bytes()
 
