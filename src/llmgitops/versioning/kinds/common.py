@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...manifests.ranges import RangeError, parse_range
-from ..diff import MISSING, same
+from ..diff import MISSING, DiffContext, describe_value, same
 from ..model import JsonPath
 
 _JINJA = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.DOTALL)
@@ -46,6 +46,19 @@ def ranges_equivalent(a: Any, b: Any) -> bool:
         return parse_range(a).alternatives == parse_range(b).alternatives
     except RangeError:
         return False
+
+
+def diff_reference(ctx: DiffContext, field: str, noun: str, swapped_rule: str, range_rule: str) -> None:
+    """A ``{name, version}`` reference at ``spec.<field>``: another artifact, or the same one under a
+    different range (ranges that mean the same are no change). Claims the field."""
+    name, version = ("spec", field, "name"), ("spec", field, "version")
+    if ctx.changed(*name):
+        ctx.hit(swapped_rule, name,
+                f"{noun} {describe_value(ctx.before(*name))} -> {describe_value(ctx.after(*name))}")
+    elif not ranges_equivalent(ctx.before(*version), ctx.after(*version)):
+        ctx.hit(range_rule, version,
+                f"{noun} range {describe_value(ctx.before(*version))} -> {describe_value(ctx.after(*version))}")
+    ctx.claim("spec", field)
 
 
 # -- JSON Schema diff ---------------------------------------------------------------------------------

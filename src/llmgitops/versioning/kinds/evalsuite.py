@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..diff import MISSING, DiffContext, Pattern, describe_value, same
-from .common import ranges_equivalent
+from .common import diff_reference, ranges_equivalent
 
 PATTERNS: tuple[tuple[Pattern, str], ...] = (
     (("spec", "provider"), "eval/provider-changed"),
@@ -137,23 +137,7 @@ def _targets(value: Any) -> set[tuple[str, str, str]]:
 
 
 def diff(ctx: DiffContext) -> None:
-    if ctx.changed("spec", "dataset", "name"):
-        ctx.hit(
-            "eval/dataset-swapped",
-            ("spec", "dataset", "name"),
-            f"dataset {describe_value(ctx.before('spec', 'dataset', 'name'))} -> "
-            f"{describe_value(ctx.after('spec', 'dataset', 'name'))}",
-        )
-    elif not ranges_equivalent(
-        ctx.before("spec", "dataset", "version"), ctx.after("spec", "dataset", "version")
-    ):
-        ctx.hit(
-            "eval/dataset-range-changed",
-            ("spec", "dataset", "version"),
-            f"dataset range {describe_value(ctx.before('spec', 'dataset', 'version'))} -> "
-            f"{describe_value(ctx.after('spec', 'dataset', 'version'))}",
-        )
-    ctx.claim("spec", "dataset")
+    diff_reference(ctx, "dataset", "dataset", "eval/dataset-swapped", "eval/dataset-range-changed")
 
     old_t, new_t = _targets(ctx.before("spec", "targets")), _targets(ctx.after("spec", "targets"))
     old_by_name = {(k, n): v for k, n, v in old_t}

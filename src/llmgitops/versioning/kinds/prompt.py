@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..diff import MISSING, DiffContext, Pattern, describe_value, same
-from .common import ranges_equivalent, schema_events, wording_key
+from .common import diff_reference, schema_events, wording_key
 
 PATTERNS: tuple[tuple[Pattern, str], ...] = (
     (("spec", "config"), "prompt/config-changed"),
@@ -216,23 +216,7 @@ def diff(ctx: DiffContext) -> None:
             ctx.after("spec", "template"),
         )
 
-    if ctx.changed("spec", "modelRef", "name"):
-        ctx.hit(
-            "prompt/model-swapped",
-            ("spec", "modelRef", "name"),
-            f"model {describe_value(ctx.before('spec', 'modelRef', 'name'))} -> "
-            f"{describe_value(ctx.after('spec', 'modelRef', 'name'))}",
-        )
-    elif not ranges_equivalent(
-        ctx.before("spec", "modelRef", "version"), ctx.after("spec", "modelRef", "version")
-    ):
-        ctx.hit(
-            "prompt/model-range-changed",
-            ("spec", "modelRef", "version"),
-            f"model range {describe_value(ctx.before('spec', 'modelRef', 'version'))} -> "
-            f"{describe_value(ctx.after('spec', 'modelRef', 'version'))}",
-        )
-    ctx.claim("spec", "modelRef")
+    diff_reference(ctx, "modelRef", "model", "prompt/model-swapped", "prompt/model-range-changed")
 
     _diff_inputs(ctx)
     _diff_output(ctx)
