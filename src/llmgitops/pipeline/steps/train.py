@@ -89,12 +89,17 @@ def _missing_objects(repo: Any, pointer: Path) -> list[str]:
     """Content hashes a DVC pointer names that the local cache lacks (directories: every file in them)."""
     import json
 
-    import yaml
+    from ...manifests.loader import load_bytes
 
-    data = yaml.safe_load(pointer.read_text(encoding="utf-8"))
+    loaded = load_bytes(pointer.read_bytes(), str(pointer))  # the one strict loader, for pointers too
+    if loaded.document is None:
+        return [f"(unreadable pointer: {loaded.findings[0].message})"]
+    outs = loaded.document.data.get("outs")
     odb = repo.cache.local
     missing = []
-    for out in (data or {}).get("outs") or []:
+    for out in outs if isinstance(outs, list) else []:
+        if not isinstance(out, dict):
+            continue
         oid = str(out.get("md5", ""))
         if not oid or not odb.exists(oid):
             missing.append(oid or "(no md5)")
