@@ -61,7 +61,7 @@ def _reference(doc: dict[str, Any], case: dict[str, Any]) -> str:
 
 
 def write_review_sheet(doc: dict[str, Any], directory: Path, n: int) -> dict[str, Path]:
-    from .report import write_text
+    from ..atomicfile import write_text
 
     picked = stratified_sample(doc["cases"], n)
     buffer = io.StringIO()

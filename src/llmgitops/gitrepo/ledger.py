@@ -11,11 +11,10 @@ When the git directory cannot be written the walk result is used once and not ke
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from ..atomicfile import write_bytes
 from .git import Git
 from .history import HistoryEntry, parse_log
 
@@ -56,12 +55,7 @@ def _load(path: Path) -> tuple[str | None, bytes]:
 
 def _store(path: Path, tip: str, body: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".ledger-", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write((HEADER + tip + "\n").encode("ascii") + body)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_bytes(path, (HEADER + tip + "\n").encode("ascii") + body, mode=0o644)
     except OSError:
         return  # a read-only repository: the walk still answered this run
 

@@ -20,12 +20,12 @@ import importlib.util
 import json
 import marshal
 import os
-import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..atomicfile import write_bytes
 from ..manifests.kinds import KINDS
 
 COMMON = "common.json"
@@ -61,18 +61,6 @@ def cache_dir() -> Path:
     return Path(base) / "llmgitops" / "schemas"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @cache
 def compiled(kind: str) -> Callable[[Any], Any] | None:
     """The compiled validator for ``kind``, or None when fastjsonschema is unavailable."""
@@ -94,7 +82,7 @@ def compiled(kind: str) -> Callable[[Any], Any] | None:
         source = fastjsonschema.compile_to_code(definition, use_default=False, use_formats=False)
         code = compile(source, f"<llmgitops schema {kind}>", "exec")
         with contextlib.suppress(OSError):  # a read-only home only costs speed
-            _write_atomically(path, marshal.dumps(code))
+            write_bytes(path, marshal.dumps(code))
     namespace: dict[str, Any] = {}
     exec(code, namespace)  # our own generated code, keyed by the hash of our own schema
     validate: Callable[[Any], Any] = namespace["validate"]

@@ -8,14 +8,13 @@ comments, quoting, key order, line endings and formatting survive byte for byte.
 
 from __future__ import annotations
 
-import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from ..atomicfile import write_bytes
 from ..findings import Finding, Severity
 from ..gitrepo import Git, GitTree, changed_paths, grep, resolve
 from ..gitrepo.tree import WORKTREE
@@ -94,20 +93,8 @@ def _same_but_version(before: Document, after: Document, version: str) -> bool:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one step; the file is whole before or after, never half."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Replace ``path`` with ``data`` in one step, keeping its permissions; fsynced, as users edit these."""
+    write_bytes(path, data, mode=stat.S_IMODE(path.stat().st_mode), durable=True)
 
 
 def _targets(git: Git, root: Path, base: str, paths: list[Path], findings: list[Finding]) -> list[str]:

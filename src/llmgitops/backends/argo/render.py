@@ -16,8 +16,6 @@ Output is deterministic: keys sorted, lists in a fixed order, names derived from
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from ...atomicfile import write_bytes
 from ...errors import LLMGitOpsError
 from ...findings import Finding, Severity, sort_findings
 from ...manifests.loader import MAX_BYTES, load_bytes
@@ -305,15 +304,7 @@ def write(root: Path, rendered: Rendered) -> list[str]:
         path = root / relpath
         if path.is_file() and not path.is_symlink() and path.read_bytes() == content:
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".render-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(content)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_bytes(path, content, mode=0o644)
         touched.append(relpath)
     for relpath in sorted(_existing(root, rendered) - set(rendered.files)):
         (root / relpath).unlink()

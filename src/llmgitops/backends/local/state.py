@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...atomicfile import write_text
 from ...pipeline.release import Entry, Release
 from ...pipeline.workspace import local_dir
 
@@ -111,12 +110,4 @@ def load(root: Path, env: str) -> LocalState:
 
 def save(root: Path, state: LocalState) -> None:
     path = state_path(root, state.environment)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(state.to_dict(), fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\n")

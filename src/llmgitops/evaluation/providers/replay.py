@@ -9,12 +9,11 @@ against a staging endpoint replays anywhere.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ...atomicfile import write_text
 from ...manifests.source import WorkingTree, unsafe_reference
 from . import (
     CallFailed,
@@ -119,16 +118,8 @@ class Recorder:
 
     def write(self) -> None:
         """Sorted by key, written to a temporary file and renamed: never a half-written recording."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".record-", suffix=".jsonl")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                for key in sorted(self.entries):
-                    fh.write(json.dumps(self.entries[key], ensure_ascii=False, sort_keys=True) + "\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        lines = [json.dumps(self.entries[key], ensure_ascii=False, sort_keys=True) for key in sorted(self.entries)]
+        write_text(self.path, "".join(line + "\n" for line in lines), mode=0o644)
 
 
 class RecordingProvider(Provider):

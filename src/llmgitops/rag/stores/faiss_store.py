@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ...atomicfile import write_text
 from .base import CollectionSpec, Hit, Matrix, Record, StoreError, check_name
 
 _METRICS = {"cosine": "METRIC_INNER_PRODUCT", "dot": "METRIC_INNER_PRODUCT", "l2": "METRIC_L2"}
@@ -88,17 +89,7 @@ def search_index(index: Any, spec: CollectionSpec, queries: Matrix, k: int,
 
 
 def _write_json(path: Path, data: Any) -> None:
-    """Write-then-rename, so a crash never leaves half a file where a reader looks."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, json.dumps(data, sort_keys=True), durable=True)
 
 
 class FaissStore:
