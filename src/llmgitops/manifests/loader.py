@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +207,9 @@ class _Builder:
         stack: list[_Frame] = []
         root: Any = _MISSING
         documents = 0
-        for event in yaml.parse(self.text, Loader=yaml.CSafeLoader):
+        # dispatch on the exact event class (cheaper than isinstance chains); typed Any as mypy cannot narrow it
+        events: Iterable[Any] = yaml.parse(self.text, Loader=yaml.CSafeLoader)
+        for event in events:
             kind = type(event)
             if kind is yaml.DocumentStartEvent:
                 documents += 1

@@ -79,9 +79,9 @@ def _version_span(text: str, doc: Document) -> tuple[int, int, str | None]:
     if pos is None:
         raise EditError("version/invalid", "the manifest has no spec.version to bump")
     for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-        if isinstance(event, yaml.ScalarEvent) and (event.start_mark.line + 1,
-                                                   event.start_mark.column + 1) == pos:
-            return event.start_mark.index, event.end_mark.index, event.style
+        start, end = event.start_mark, event.end_mark
+        if isinstance(event, yaml.ScalarEvent) and start and end and (start.line + 1, start.column + 1) == pos:
+            return start.index, end.index, event.style
     raise EditError("version/invalid", "spec.version is not a plain value")
 
 
