@@ -96,7 +96,8 @@ def _print_outcome(doc: dict[str, Any], paths: dict[str, Path], fmt: str | None)
     "--env", "env", help="Environment to take the suite from (default: the first that has it, in promotion order)."
 )
 @click.option(
-    "--provider", help="A provider declared in the environment, or openai:URL for an OpenAI-compatible endpoint."
+    "--provider", help="A provider declared in the environment, openai:URL for an OpenAI-compatible endpoint, "
+    "or replay:FILE for answers recorded with --record."
 )
 @click.option(
     "--baseline",

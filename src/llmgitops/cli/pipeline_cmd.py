@@ -63,8 +63,8 @@ def pipeline() -> None:
 @click.option("--revision", metavar="REV", help="Commit, branch or tag to deploy (default: HEAD).")
 @click.option("--provider", metavar="SPEC",
               help="Evaluate with this provider instead of the embedded models: one the Environment declares "
-                   "(e.g. replay, recorded responses) or openai:URL; replay:FILE where the evaluation engine "
-                   "accepts it.")
+                   "(e.g. replay, recorded responses), openai:URL, or replay:FILE (answers recorded with "
+                   "`eval --record`).")
 @click.option("--approve-as", "approvals", multiple=True, metavar="NAME",
               help="Record an approval by NAME (repeatable) for an environment that requires approval.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")

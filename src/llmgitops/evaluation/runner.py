@@ -187,7 +187,7 @@ def run_suite(
     base = load_baseline(root, env_state, suite.name or "", suite.version or "", model_name, opts.baseline)
     started = time.time()
     perf = time.perf_counter()
-    document, cache_stats = asyncio.run(_execute(plan, cases, opts))
+    document, cache_stats = asyncio.run(_execute(plan, dataset.digest, cases, opts))
     seconds = time.perf_counter() - perf
     doc = build_document(plan, dataset, document["provider"], document["cases"], opts.shard, base)
     summarize(doc)
@@ -215,13 +215,17 @@ def run_suite(
     return report
 
 
-async def _execute(plan: Plan, cases: Sequence[Case], opts: RunOptions) -> tuple[dict[str, Any], dict[str, int] | None]:
+async def _execute(
+    plan: Plan, dataset_digest: str, cases: Sequence[Case], opts: RunOptions
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from .memo import MemoKey, memo_key, replayable
     from .providers.cache import CachedProvider, ResponseCache
     from .providers.replay import Recorder, RecordingProvider
 
     scope = f"{plan.env.name}/{plan.suite.name}" + (f"/{opts.shard[0]}-of-{opts.shard[1]}" if opts.shard else "")
     cache = ResponseCache(plan.root / ".llmgitops" / "cache" / "responses.sqlite", scope) if plan.use_cache else None
     recorder = Recorder(opts.record) if opts.record else None
+    memo = MemoKey(None, "recording") if recorder else memo_key(plan, dataset_digest, opts.provider, opts.shard)
 
     def wrap(inner: Provider) -> Provider:
         wrapped = inner
@@ -236,10 +240,22 @@ async def _execute(plan: Plan, cases: Sequence[Case], opts: RunOptions) -> tuple
         main = wrap(build_provider(plan.provider_config, plan.target.model, plan.root, plan.suite.name or ""))
     services = RunServices(plan, main, wrap)
     label = f"eval {plan.suite.name}" + (f" shard {opts.shard[0]}/{opts.shard[1]}" if opts.shard else "")
+    stats: dict[str, Any] | None = None
     try:
-        with Progress(label, len(cases), enabled=opts.progress) as progress:
-            budget = Budget(opts.budget, opts.token_budget)
-            results = await Execution(plan, main, services, progress, budget).run(cases)
+        recalled = cache.recall_run(memo.key) if cache is not None and memo.key is not None else None
+        if recalled is not None:
+            results, lookups = recalled
+            stats = {"hits": lookups, "misses": 0, "memo": "hit"}
+        else:
+            with Progress(label, len(cases), enabled=opts.progress) as progress:
+                budget = Budget(opts.budget, opts.token_budget)
+                results = await Execution(plan, main, services, progress, budget).run(cases)
+            if cache is not None:
+                stats = {"hits": cache.hits, "misses": cache.misses, "memo": memo.reason or "stored"}
+                if memo.key is not None and replayable(results):
+                    cache.remember_run(memo.key, results, cache.hits + cache.misses)
+                elif memo.key is not None:
+                    stats["memo"] = "not stored: a record was not answered or not measured"
     finally:
         if main is not None:
             await main.aclose()
@@ -252,5 +268,4 @@ async def _execute(plan: Plan, cases: Sequence[Case], opts: RunOptions) -> tuple
             cache.close()
     if recorder is not None:
         recorder.write()
-    stats = {"hits": cache.hits, "misses": cache.misses} if cache is not None else None
     return {"provider": main, "cases": results}, stats

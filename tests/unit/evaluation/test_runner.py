@@ -69,7 +69,7 @@ def test_an_unchanged_rerun_is_answered_from_the_cache(tmp_path: Path, loopback:
     html = first.paths["html"]
     html.write_text("kept")  # an unchanged re-run leaves the pages (they show no timings) alone
     second = run_suite(root, None, "qa-suite")
-    assert len(loopback.requests) == 4 and second.document["run"]["cache"] == {"hits": 4, "misses": 0}
+    assert len(loopback.requests) == 4 and second.document["run"]["cache"] == {"hits": 4, "misses": 0, "memo": "hit"}
     assert dumps(first.document, timing=False) == dumps(second.document, timing=False)
     assert second.document["run"]["resultSha256"] == first.document["run"]["resultSha256"]
     assert html.read_text() == "kept"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,13 @@ def test_gemma_generates_through_a_suite(tmp_path: Path) -> None:
     assert identity["type"] == "transformers" and identity["sha256"] == GEMMA_WEIGHTS["package"]["sha256"]
     assert first.passed is True
     again = run_suite(root, None, "qa-suite")
-    assert again.document["run"]["cache"] == {"hits": 2, "misses": 0}
-    assert [c["output"] for c in again.document["cases"]] == [c["output"] for c in doc["cases"]]
+    assert again.document["run"]["cache"] == {"hits": 2, "misses": 0, "memo": "hit"}
+    with sqlite3.connect(root / ".llmgitops/cache/responses.sqlite") as db:
+        db.execute("DELETE FROM runs")  # without the run memo, the response cache answers: still no model call
+    rescored = run_suite(root, None, "qa-suite")
+    assert rescored.document["run"]["cache"] == {"hits": 2, "misses": 0, "memo": "stored"}
+    for other in (again, rescored):
+        assert [c["output"] for c in other.document["cases"]] == [c["output"] for c in doc["cases"]]
     # a generation cut short by the time limit is a timeout (unmeasured), not a shorter answer
     hasty = run_suite(root, None, "qa-suite", provider="hasty", options=RunOptions(use_cache=False))
     assert all("timed out after 0.01 s" in (c["error"] or "") for c in hasty.document["cases"])

@@ -170,6 +170,10 @@ class Metric:
     def needs_embeddings(self) -> bool:
         return False
 
+    def outside_inputs(self) -> Any:
+        """What the metric read beyond its declaration (a lexicon file's terms), for the run memo's key."""
+        return None
+
     def variants(self, case: Case) -> dict[str, dict[str, Any]]:
         """Extra records to run alongside ``case`` (counterfactual metrics), by label."""
         return {}

@@ -89,6 +89,9 @@ class ToxicityLexicon(Metric):
         self.terms = terms
         self.pattern = _term_pattern(terms)
 
+    def outside_inputs(self) -> Any:
+        return self.terms
+
     def _read_lexicon(self, relpath: str) -> list[str]:
         root = self.target.root
         why = unsafe_reference(relpath)

@@ -15,7 +15,6 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,13 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# one encoder for every key: json.dumps with options builds a new encoder per call
+_CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_CANONICAL_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL_SORTED.encode(value)
 
 
 def sha256_text(text: str) -> str:
@@ -90,14 +94,12 @@ class GenerationRequest:
         body["sample"] = self.sample
         return body
 
-    @cached_property
+    @property
     def canonical(self) -> str:
         """Everything that decides the answer, as one string (params are already sorted)."""
-        return json.dumps(
-            [self.kind, self.messages, self.prompt, self.params, self.sample], separators=(",", ":"), ensure_ascii=False
-        )
+        return _CANONICAL.encode([self.kind, self.messages, self.prompt, self.params, self.sample])
 
-    @cached_property
+    @property
     def key(self) -> str:
         """Hash of the request; the cache adds the provider's and model's identity to it."""
         return sha256_text(self.canonical)
@@ -168,6 +170,7 @@ class ProviderConfig:
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
     recordings: str | None = None
+    recordings_file: str | None = None  # from ``--provider replay:FILE``: any path the user names
     default: bool = False
 
     @classmethod
@@ -198,7 +201,13 @@ class ProviderConfig:
 
     @classmethod
     def from_option(cls, value: str, declared: dict[str, ProviderConfig]) -> ProviderConfig:
-        """``--provider NAME`` (declared in the environment) or ``--provider openai:URL``."""
+        """``--provider NAME`` (declared in the environment), ``openai:URL`` or ``replay:FILE`` (a recordings
+        file written by ``--record``; the command line's own path, so it may lie outside the repository)."""
+        if value.startswith("replay:"):
+            path = value[len("replay:") :]
+            if not path:
+                raise ProviderError(f"--provider {value}: expected replay:FILE (a recordings .jsonl)", EXIT_USAGE)
+            return cls(name="replay", type="replay", recordings_file=str(Path(path).resolve()))
         if value.startswith("openai:"):
             url = value[len("openai:") :]
             if not url.startswith(("http://", "https://")):
@@ -210,7 +219,7 @@ class ProviderConfig:
         raise ProviderError(
             f"--provider {value}: no such provider in the environment (declared: {known})",
             EXIT_USAGE,
-            hint="or pass openai:URL for an OpenAI-compatible endpoint",
+            hint="or pass openai:URL for an OpenAI-compatible endpoint, replay:FILE for recorded answers",
         )
 
 
@@ -293,5 +302,6 @@ def build_provider(config: ProviderConfig, model: ModelInfo | None, root: Path, 
     if config.type == "replay":
         from .replay import ReplayProvider
 
-        return ReplayProvider(config, model, root, suite_name)
+        path = Path(config.recordings_file) if config.recordings_file else None
+        return ReplayProvider(config, model, root, suite_name, path)
     raise ProviderError(f"provider {config.name!r}: unknown type {config.type!r}")

@@ -5,12 +5,14 @@ its parameters and sample number. Only answers are cached, never failures. Write
 transaction per flush; WAL mode lets shards running side by side on one machine share the file.
 
 Each run also remembers which entries it used, under a scope (environment, suite, shard). The next run in
-that scope reads them all with one query up front, so an unchanged re-run makes one database round trip
-instead of one per record.
+that scope reads them all with one query the first time it looks one up, so an unchanged re-run makes
+one database round trip instead of one per record. The same database holds the run memo (``memo.py``),
+one entry per scope.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -18,11 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import CallFailed, Generation, GenerationRequest, Provider, canonical_json, sha256_text
+from . import CallFailed, Generation, GenerationRequest, Provider, canonical_json
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS scopes (scope TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (scope, key))"
+    "CREATE TABLE IF NOT EXISTS scopes (scope TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (scope, key));"
+    "CREATE TABLE IF NOT EXISTS runs (scope TEXT PRIMARY KEY, key TEXT NOT NULL, cases TEXT NOT NULL,"
+    " lookups INTEGER NOT NULL, created REAL NOT NULL)"
 )
 FLUSH_EVERY = 256
 
@@ -40,12 +44,20 @@ class ResponseCache:
         self.misses = 0
         self.scope = scope
         self.used: set[str] = set()
-        self.prefetched: dict[str, str] = {}
-        if scope is not None:
-            rows = self.db.execute(
-                "SELECT r.key, r.value FROM scopes s JOIN responses r ON r.key = s.key WHERE s.scope = ?", (scope,)
-            )
-            self.prefetched = dict(rows.fetchall())
+        self._prefetched: dict[str, str] | None = None
+
+    @property
+    def prefetched(self) -> dict[str, str]:
+        """The entries the scope's last run used, read on first use (a memo hit never needs them)."""
+        if self._prefetched is None:
+            self._prefetched = {}
+            if self.scope is not None:
+                rows = self.db.execute(
+                    "SELECT r.key, r.value FROM scopes s JOIN responses r ON r.key = s.key WHERE s.scope = ?",
+                    (self.scope,),
+                )
+                self._prefetched = dict(rows.fetchall())
+        return self._prefetched
 
     def get(self, key: str) -> dict[str, Any] | None:
         pending = self.pending.get(key)
@@ -76,9 +88,32 @@ class ResponseCache:
         if len(self.pending) >= FLUSH_EVERY:
             self.flush()
 
+    def recall_run(self, key: str) -> tuple[list[dict[str, Any]], int] | None:
+        """The scope's remembered records and cache lookups, when its memo entry has this key."""
+        if self.scope is None:
+            return None
+        row = self.db.execute("SELECT cases, lookups FROM runs WHERE scope = ? AND key = ?", (self.scope, key))
+        found = row.fetchone()
+        if found is None:
+            return None
+        try:
+            cases = json.loads(found[0])
+        except ValueError:
+            return None
+        return (cases, int(found[1])) if isinstance(cases, list) else None
+
+    def remember_run(self, key: str, cases: list[dict[str, Any]], lookups: int) -> None:
+        if self.scope is None:
+            return
+        text = json.dumps(cases, separators=(",", ":"), ensure_ascii=False)
+        self.db.execute(
+            "INSERT OR REPLACE INTO runs (scope, key, cases, lookups, created) VALUES (?, ?, ?, ?, ?)",
+            (self.scope, key, text, lookups, time.time()),
+        )
+
     def remember_scope(self) -> None:
         """Record the entries this run used, when they differ from the ones the scope had."""
-        if self.scope is None or self.used == set(self.prefetched):
+        if self.scope is None or self.used == set(self._prefetched or ()):
             return
         self.db.execute("BEGIN")
         self.db.execute("DELETE FROM scopes WHERE scope = ?", (self.scope,))
@@ -110,7 +145,8 @@ class CachedProvider(Provider):
         self.inner = inner
         self.cache = cache
         self.type = inner.type
-        self._identity = canonical_json(inner.identity())
+        # every key starts with the provider's identity: hash that prefix once, copy it per key
+        self._prefix = hashlib.sha256((canonical_json(inner.identity()) + "\n").encode("utf-8"))
 
     @property
     def concurrency(self) -> int:
@@ -120,7 +156,12 @@ class CachedProvider(Provider):
         return self.inner.identity()
 
     def key(self, request: GenerationRequest) -> str:
-        return sha256_text(self._identity + "\n" + request.canonical)
+        return self._hash(request.canonical)
+
+    def _hash(self, text: str) -> str:
+        digest = self._prefix.copy()
+        digest.update(text.encode("utf-8"))
+        return digest.hexdigest()
 
     async def generate(self, request: GenerationRequest) -> Generation:
         key = self.key(request)
@@ -133,7 +174,7 @@ class CachedProvider(Provider):
         return result
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        keys = [sha256_text(self._identity + "\nembed\n" + t) for t in texts]
+        keys = [self._hash("embed\n" + t) for t in texts]
         found: dict[int, list[float]] = {}
         for i, key in enumerate(keys):
             hit = self.cache.get(key)

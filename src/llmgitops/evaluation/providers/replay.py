@@ -91,11 +91,10 @@ class ReplayProvider(Provider):
         return {"type": self.type, "recordings": self.path.name}
 
     async def generate(self, request: GenerationRequest) -> Generation:
-        found = self.recordings.get(request.key)
+        key = request.key
+        found = self.recordings.get(key)
         if found is None:
-            return Generation(
-                None, error=f"no recording for this request (key {request.key[:12]}); record again with --record"
-            )
+            return Generation(None, error=f"no recording for this request (key {key[:12]}); record again with --record")
         return Generation.from_record(found)
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -141,8 +140,9 @@ class RecordingProvider(Provider):
     async def generate(self, request: GenerationRequest) -> Generation:
         result = await self.inner.generate(request)
         if result.error is None:
-            self.recorder.entries[request.key] = {
-                "key": request.key,
+            key = request.key
+            self.recorder.entries[key] = {
+                "key": key,
                 "request": request.to_json(),
                 "response": result.to_record(),
             }

@@ -10,6 +10,8 @@ from typing import Any
 
 from ...atomicfile import write_text
 
+TAIL_BYTES = 4096  # report.json ends with its small ``run`` line
+
 
 def write_reports(doc: dict[str, Any], directory: Path) -> dict[str, Path]:
     """Write the three reports. ``run.resultSha256`` identifies the results; when the folder already holds
@@ -33,7 +35,10 @@ def write_reports(doc: dict[str, Any], directory: Path) -> dict[str, Path]:
 
 
 def _holds(report: Path, digest: str) -> bool:
+    """True when ``report``'s last line, its ``run``, names ``digest`` (the tail is all it reads)."""
     try:
-        return f'"resultSha256": "{digest}"' in report.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        with report.open("rb") as fh:
+            fh.seek(max(0, fh.seek(0, 2) - TAIL_BYTES))
+            return f'"resultSha256": "{digest}"'.encode() in fh.read()
+    except OSError:
         return False
