@@ -19,6 +19,7 @@ from llmgitops.evaluation.providers import (
     ModelInfo,
     ProviderConfig,
     ProviderError,
+    build_provider,
 )
 from llmgitops.evaluation.providers.cache import CachedProvider, ResponseCache
 from llmgitops.evaluation.providers.openai import OpenAIProvider, backoff_seconds, endpoint, retry_after_seconds
@@ -262,6 +263,12 @@ def test_provider_option_parsing() -> None:
         ProviderConfig.from_option("nope", declared)
     with pytest.raises(ProviderError):
         ProviderConfig.from_option("openai:ftp://x", declared)
+    replay = ProviderConfig.from_option("replay:recorded.jsonl", declared)
+    assert replay.type == "replay" and replay.recordings_file == str(Path("recorded.jsonl").resolve())
+    with pytest.raises(ProviderError, match="expected replay:FILE"):
+        ProviderConfig.from_option("replay:", declared)
+    with pytest.raises(ProviderError, match="no recordings at"):
+        build_provider(ProviderConfig.from_option("replay:/nonexistent/x.jsonl", {}), None, Path("/"), "suite")
     with pytest.raises(ProviderError, match="type"):
         ProviderConfig.from_spec("x", {"type": "grpc"})
 
