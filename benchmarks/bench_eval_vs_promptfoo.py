@@ -5,7 +5,8 @@ with a fixed 20 ms latency, the same concurrency (16), the same assertions (cont
 
 Both run as the command a developer or CI job runs (a fresh process each time), alternating; each run
 starts with an empty cache. Then, in process, llmgitops runs the suite on an empty response cache and
-again unchanged, to show what the cache saves. Last, the embedded default (Gemma 3 270M in process) on a
+again unchanged (answered by the run memo), and once more with the memo forgotten (the response cache
+alone), to show what each saves. Last, the embedded default (Gemma 3 270M in process) on a
 few cases, for its cases per second. The echo server is ../shared/bench/openai_echo_server.py next to
 this repository; promptfoo is found on PATH, in node_modules/.bin of the current folder, or via
 --promptfoo (install it with `npm install promptfoo@0.121`). Missing pieces are skipped with a message.
@@ -167,20 +168,31 @@ def find_promptfoo(given: str | None) -> str | None:
     return shutil.which("promptfoo")
 
 
-def in_process(root: Path, rounds: int) -> tuple[float, float]:
-    """Median seconds of a run on an empty response cache, and of the unchanged re-run that follows."""
+def in_process(root: Path, rounds: int) -> tuple[float, float, float]:
+    """Median seconds of a run on an empty response cache, of the unchanged re-run that follows (read
+    back from the run memo), and of that re-run again with the memo forgotten (the response cache alone)."""
+    import sqlite3
+
     from llmgitops.evaluation import run_suite
     from llmgitops.evaluation.runner import RunOptions
 
-    cold, warm = [], []
+    def forget_memo() -> None:
+        with sqlite3.connect(root / ".llmgitops" / "cache" / "responses.sqlite") as db:
+            db.execute("DELETE FROM runs")
+
+    cold, memo, cache_only = [], [], []
     for _ in range(rounds):
         shutil.rmtree(root / ".llmgitops", ignore_errors=True)
-        for bucket in (cold, warm):
+        for bucket, prepare in ((cold, None), (memo, None), (cache_only, forget_memo)):
+            if prepare is not None:
+                prepare()
             start = time.perf_counter()
             report = run_suite(root, "bench", "bench", options=RunOptions())
             bucket.append(time.perf_counter() - start)
             assert report.passed, report.gates
-    return statistics.median(cold), statistics.median(warm)
+            expected = "stored" if bucket is not memo else "hit"
+            assert report.document["run"]["cache"]["memo"] == expected, report.document["run"]["cache"]
+    return statistics.median(cold), statistics.median(memo), statistics.median(cache_only)
 
 
 def embedded(cases: int) -> str:
@@ -312,8 +324,10 @@ def main() -> None:
             if "promptfoo eval" in medians:
                 ratio = medians["promptfoo eval"] / medians["llmgitops eval"]
                 print(f"  throughput ratio llmgitops / promptfoo: {ratio:.2f}x")
-            cold, warm = in_process(repo, args.rounds)
+            cold, warm, cache_only = in_process(repo, args.rounds)
             print(f"in process: empty cache {cold:.3f} s, unchanged re-run {warm:.3f} s -> {cold / warm:.1f}x faster")
+            print(f"  the same re-run without the run memo (response cache alone): {cache_only:.3f} s "
+                  f"-> {cold / cache_only:.1f}x faster")
     finally:
         server.terminate()
         server.wait(10)

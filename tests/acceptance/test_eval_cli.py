@@ -41,6 +41,10 @@ def test_passing_suite_exits_0_and_writes_reports(tmp_path: Path, server: Loopba
     assert "qa-suite: 4/4 records (100%)" in result.stderr and "\x1b[" not in result.stderr
     for name in ("report.json", "report.md", "report.html"):
         assert (root / ".llmgitops/reports/dev/qa-suite" / name).is_file()
+    assert "  answers: 0 from the cache, 4 fetched\n" in result.stdout
+    again = run_cli("eval", "qa-suite", "--quiet", cwd=root)
+    assert "  answers: 4 from the cache, 0 fetched (the run memo read the scored records back)" in again.stdout
+    assert again.stdout.splitlines()[0] == result.stdout.splitlines()[0] and len(server.requests) == 4
 
 
 def test_failed_gate_exits_1(tmp_path: Path, server: LoopbackOpenAI) -> None:

@@ -46,6 +46,10 @@ def _summary_lines(doc: dict[str, Any]) -> list[str]:
         f"  records: {s['cases']} ({s['passed']} passed, {s['failed']} failed, {s['unmeasured']} unmeasured, "
         f"{s['errors']} without output)",
     ]
+    cache = (doc.get("run") or {}).get("cache")
+    if cache:
+        memo = " (the run memo read the scored records back)" if cache.get("memo") == "hit" else ""
+        lines.append(f"  answers: {cache['hits']} from the cache, {cache['misses']} fetched{memo}")
     for gate in doc.get("gates") or []:
         effect = f" [{gate['effect']}]" if gate.get("effect") else ""
         lines.append(f"  gate {gate['name']:<28} {gate['status']:<10}{effect} {gate['message']}")
