@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .providers import Generation
 
 _MISSING = object()
 
@@ -36,6 +39,15 @@ class Output:
     context: list[dict[str, Any]] | None = None  # retrieved or provided passages: {"id", "text", ...}
     prompt: Any = None  # the rendered request, shown in reports
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def answered(cls, result: Generation, *, added_ms: float = 0.0, context: list[dict[str, Any]] | None = None,
+                 prompt: Any = None) -> Output:
+        """A provider's answer as a target's output; ``added_ms`` is time the target spent before asking
+        (retrieval), counted in the latency."""
+        latency = None if result.latency_ms is None else result.latency_ms + added_ms
+        return cls(result.text, result.error, latency, result.input_tokens, result.output_tokens, result.cached,
+                   context, prompt)
 
 
 def lookup(record: Any, dotted: str) -> Any:

@@ -97,7 +97,7 @@ class RunServices(Services):
         except ProviderError as exc:
             raise LookupError(exc.message) from None
         result = await chosen.generate(GenerationRequest.chat(messages, params))
-        return Output(result.text, result.error, result.latency_ms, result.input_tokens, result.output_tokens)
+        return Output.answered(result)
 
     def pricing(self) -> dict[str, Any] | None:
         model = self.plan.target.model

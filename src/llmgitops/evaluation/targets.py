@@ -257,17 +257,7 @@ class PromptTarget(Target):
             request = GenerationRequest.chat(messages, self.params, sample)
             prompt = messages
         result = await provider.generate(request)
-        latency = None if result.latency_ms is None else result.latency_ms + retrieval_ms
-        return Output(
-            result.text,
-            result.error,
-            latency,
-            result.input_tokens,
-            result.output_tokens,
-            result.cached,
-            context,
-            prompt,
-        )
+        return Output.answered(result, added_ms=retrieval_ms, context=context, prompt=prompt)
 
 
 class ModelTarget(Target):
@@ -291,16 +281,7 @@ class ModelTarget(Target):
         else:
             return Output(None, error="a Model target reads the record's `messages` (role/content list) or `prompt`")
         result = await provider.generate(request)
-        return Output(
-            result.text,
-            result.error,
-            result.latency_ms,
-            result.input_tokens,
-            result.output_tokens,
-            result.cached,
-            None,
-            request.to_json().get("messages") or request.prompt,
-        )
+        return Output.answered(result, prompt=request.to_json().get("messages") or request.prompt)
 
 
 register_target("Prompt", PromptTarget)

@@ -110,6 +110,18 @@ class _Overlap(Metric):
             return "the reference has no words"
         return tokenized
 
+    async def score(self, sample: Sample) -> Score:
+        refs = self.references(sample)
+        if isinstance(refs, str):
+            return Score.unmeasured(refs)
+        text, why = self.candidate(sample)
+        if text is None:
+            return Score(0.0, {"problem": why})
+        return self.overlap(tokenize(text), refs)
+
+    def overlap(self, candidate: list[str], references: list[list[str]]) -> Score:
+        raise NotImplementedError
+
 
 class _Rouge(_Overlap):
     n = 1
@@ -126,15 +138,8 @@ class _Rouge(_Overlap):
     def compute(self, candidate: list[str], reference: list[str]) -> tuple[float, float, float]:
         return rouge_n(candidate, reference, self.n)
 
-    async def score(self, sample: Sample) -> Score:
-        refs = self.references(sample)
-        if isinstance(refs, str):
-            return Score.unmeasured(refs)
-        text, why = self.candidate(sample)
-        if text is None:
-            return Score(0.0, {"problem": why})
-        tokens = tokenize(text)
-        best = max((self.compute(tokens, ref) for ref in refs), key=lambda prf_: prf_[self.pick])
+    def overlap(self, candidate: list[str], references: list[list[str]]) -> Score:
+        best = max((self.compute(candidate, ref) for ref in references), key=lambda prf_: prf_[self.pick])
         return Score(best[self.pick], {"precision": round(best[0], 6), "recall": round(best[1], 6)})
 
 
@@ -167,12 +172,6 @@ class Bleu(_Overlap):
                 f"metric {self.spec.name!r}: params.smoothing is add-one or none", ("params", "smoothing")
             )
 
-    async def score(self, sample: Sample) -> Score:
-        refs = self.references(sample)
-        if isinstance(refs, str):
-            return Score.unmeasured(refs)
-        text, why = self.candidate(sample)
-        if text is None:
-            return Score(0.0, {"problem": why})
-        value, parts = bleu(tokenize(text), refs, self.max_n, self.smoothing)
+    def overlap(self, candidate: list[str], references: list[list[str]]) -> Score:
+        value, parts = bleu(candidate, references, self.max_n, self.smoothing)
         return Score(value, parts)
