@@ -36,6 +36,15 @@ def check_name(name: str, what: str = "collection") -> str:
     return name
 
 
+def check_alias_target(store: VectorStore, alias: str, collection: str) -> None:
+    """What every store requires before ``set_alias``: a safe name, an existing collection, no shadowing."""
+    check_name(alias, "alias")
+    if not store.exists(collection):
+        raise StoreError(f"cannot point alias {alias!r} at missing collection {collection!r}")
+    if store.exists(alias):
+        raise StoreError(f"alias {alias!r} would shadow a collection of the same name")
+
+
 @dataclass(frozen=True)
 class CollectionSpec:
     name: str

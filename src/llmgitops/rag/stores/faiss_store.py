@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ...atomicfile import write_text
-from .base import CollectionSpec, Hit, Matrix, Record, StoreError, check_name
+from .base import CollectionSpec, Hit, Matrix, Record, StoreError, check_alias_target, check_name
 
 _METRICS = {"cosine": "METRIC_INNER_PRODUCT", "dot": "METRIC_INNER_PRODUCT", "l2": "METRIC_L2"}
 
@@ -224,11 +224,7 @@ class FaissStore:
         return target
 
     def set_alias(self, alias: str, collection: str) -> None:
-        check_name(alias, "alias")
-        if not self.exists(collection):
-            raise StoreError(f"cannot point alias {alias!r} at missing collection {collection!r}")
-        if self.exists(alias):
-            raise StoreError(f"alias {alias!r} would shadow a collection of the same name")
+        check_alias_target(self, alias, collection)
         self._aliases.mkdir(parents=True, exist_ok=True)
         _write_json(self._aliases / f"{alias}.json", {"collection": collection})
 

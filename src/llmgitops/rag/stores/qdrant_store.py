@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .base import CollectionSpec, Hit, Matrix, Record, StoreError, check_name
+from .base import CollectionSpec, Hit, Matrix, Record, StoreError, check_alias_target, check_name
 
 _DISTANCES = {"cosine": "COSINE", "dot": "DOT", "l2": "EUCLID"}
 _BATCH = 256
@@ -150,11 +150,7 @@ class QdrantStore:
     def set_alias(self, alias: str, collection: str) -> None:
         from qdrant_client import models
 
-        check_name(alias, "alias")
-        if not self.exists(collection):
-            raise StoreError(f"cannot point alias {alias!r} at missing collection {collection!r}")
-        if self.exists(alias):
-            raise StoreError(f"alias {alias!r} would shadow a collection of the same name")
+        check_alias_target(self, alias, collection)
         operations: list[Any] = []
         if self.alias(alias) is not None:
             operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
