@@ -27,6 +27,17 @@ GOLDEN = [
 ]
 
 
+def _override(spec: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Set each ``a__b__c=value`` override at spec["a"]["b"]["c"], creating the mappings on the way."""
+    for dotted, value in overrides.items():
+        node = spec
+        *head, last = dotted.split("__")
+        for key in head:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return spec
+
+
 def ragconfig_spec(**overrides: Any) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "version": "1.0.0",
@@ -38,13 +49,7 @@ def ragconfig_spec(**overrides: Any) -> dict[str, Any]:
         "index": {"store": "faiss", "collection": "kb-v1", "distance": "cosine"},
         "retrieval": {"topK": 2},
     }
-    for dotted, value in overrides.items():
-        node = spec
-        *head, last = dotted.split("__")
-        for key in head:
-            node = node.setdefault(key, {})
-        node[last] = value
-    return spec
+    return _override(spec, overrides)
 
 
 def write_repo(root: Path, rag_spec: dict[str, Any] | None = None, model_spec: dict[str, Any] | None = None,
@@ -102,10 +107,4 @@ def model_spec(**overrides: Any) -> dict[str, Any]:
         "interface": {"maxContextTokens": 256, "capabilities": ["embedding"], "embeddingDimensions": 384},
         "serving": {"runtime": "sentence-transformers"},
     }
-    for dotted, value in overrides.items():
-        node = spec
-        *head, last = dotted.split("__")
-        for key in head:
-            node = node.setdefault(key, {})
-        node[last] = value
-    return spec
+    return _override(spec, overrides)
