@@ -69,6 +69,17 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A real git repository holding the minimal valid repository (tests/minirepo.py), committed."""
+    from minirepo import write
+
+    root = init_git(tmp_path / "mini")
+    write(root)
+    commit_all(root, "base")
+    return root
+
+
+@pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
     """A real git repository holding a copy of the bundled example, committed."""
     path = init_git(tmp_path / "example")

@@ -35,14 +35,6 @@ spec:
 """
 
 
-@pytest.fixture
-def mini(tmp_path: Path) -> Path:
-    root = init_git(tmp_path / "mini")
-    write(root)
-    commit_all(root, "base")
-    return root
-
-
 def bump(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     result = run_cli("bump", *args, cwd=root)
     assert_no_traceback(result)

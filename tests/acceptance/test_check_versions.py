@@ -18,14 +18,6 @@ MODEL = "environments/dev/models/chat.yaml"
 DATASET = "environments/dev/datasets/qa.yaml"
 
 
-@pytest.fixture
-def mini(tmp_path: Path) -> Path:
-    root = init_git(tmp_path / "mini")
-    write(root)
-    commit_all(root, "base")
-    return root
-
-
 def edit(root: Path, rel: str, old: str, new: str, stage: bool = True) -> None:
     path = root / rel
     text = path.read_text(encoding="utf-8")
