@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import LLMGitOpsError
 from ..manifests.ranges import RangeError, satisfies
 from ..manifests.repository import EnvironmentState
-from ..manifests.source import WorkingTree, unsafe_reference
+from ..manifests.source import path_problem
 from .report.json import SCHEMA_ID
 
 
@@ -83,8 +83,7 @@ def load_baseline(
         relpath = entry.get("report")
         if (
             isinstance(relpath, str)
-            and unsafe_reference(relpath) is None
-            and not WorkingTree(root).escapes(relpath)
+            and path_problem(root, relpath) is None
             and (root / relpath).is_file()
         ):
             found = from_report(read_report(root / relpath), f"{source} ({relpath})")

@@ -21,7 +21,7 @@ from typing import Any
 from ..findings import Finding, Severity
 from ..manifests.loader import load_bytes
 from ..manifests.repository import Manifest
-from ..manifests.source import WorkingTree, unsafe_reference
+from ..manifests.source import file_problem, path_problem
 from ..rules import Rule, register
 from .cases import Case
 
@@ -104,25 +104,13 @@ def _read_source(root: Path, manifest: Manifest, data: DatasetData) -> bytes | N
     return None
 
 
-def _bad_path(relpath: str, root: Path) -> str | None:
-    why = unsafe_reference(relpath)
-    if why is None and WorkingTree(root).escapes(relpath):
-        why = "the path resolves outside the repository"
-    return why
-
-
 def _read_file(root: Path, relpath: str, manifest: Manifest, where: tuple[str, ...], data: DatasetData) -> bytes | None:
     data.relpath = relpath
-    why = _bad_path(relpath, root)
-    path = root / relpath
-    if why is None and not path.is_file():
-        why = "the file does not exist"
-    if why is None and path.stat().st_size > MAX_DATASET_BYTES:
-        why = f"the file is larger than {MAX_DATASET_BYTES // (1024 * 1024)} MiB"
+    why = file_problem(root, relpath, MAX_DATASET_BYTES)
     if why:
         data.findings.append(manifest.finding(where, "eval/dataset-source", f"Dataset {data.name}: {relpath}: {why}"))
         return None
-    return path.read_bytes()
+    return (root / relpath).read_bytes()
 
 
 def _read_dvc(root: Path, pointer: str, manifest: Manifest, data: DatasetData) -> bytes | None:
@@ -142,7 +130,7 @@ def _read_dvc(root: Path, pointer: str, manifest: Manifest, data: DatasetData) -
             )
         )
 
-    why = _bad_path(pointer, root)
+    why = path_problem(root, pointer)
     if why or not (root / pointer).is_file():
         fail(f"{pointer}: {why or 'the DVC pointer file does not exist'}")
         return None
@@ -154,7 +142,7 @@ def _read_dvc(root: Path, pointer: str, manifest: Manifest, data: DatasetData) -
         return None
     relpath = posixpath.normpath(posixpath.join(posixpath.dirname(pointer), out["path"]))
     data.relpath = relpath
-    why = _bad_path(relpath, root)
+    why = path_problem(root, relpath)
     if why:
         fail(f"{relpath}: {why}")
         return None

@@ -53,6 +53,27 @@ def unsafe_reference(relpath: object) -> str | None:
     return None
 
 
+def path_problem(root: Path, relpath: str) -> str | None:
+    """Why a manifest's path may not be followed below ``root``: unsafe as written (``unsafe_reference``)
+    or resolving outside the repository (through a symlink); None for a plain in-repo path."""
+    why = unsafe_reference(relpath)
+    if why is None and WorkingTree(root).escapes(relpath):
+        why = "the path resolves outside the repository"
+    return why
+
+
+def file_problem(root: Path, relpath: str, max_bytes: int) -> str | None:
+    """Why a manifest's path cannot be read as a file of the repository at ``root``: ``path_problem``,
+    missing, or larger than ``max_bytes``; None when it can."""
+    why = path_problem(root, relpath)
+    path = root / relpath
+    if why is None and not path.is_file():
+        why = "the file does not exist"
+    if why is None and path.stat().st_size > max_bytes:
+        why = f"the file is larger than {max_bytes // (1024 * 1024)} MiB"
+    return why
+
+
 class WorkingTree:
     """Files on disk below ``root``; nothing outside it is ever read, symlinks included."""
 

@@ -17,7 +17,7 @@ from ..errors import LLMGitOpsError
 from ..findings import Finding, Severity
 from ..manifests.ranges import RangeError, satisfies
 from ..manifests.repository import EnvironmentState, Manifest
-from ..manifests.source import WorkingTree, unsafe_reference
+from ..manifests.source import file_problem
 from .spec import RagSpec
 
 RECORD_FORMATS = ("jsonl", "csv")
@@ -103,18 +103,11 @@ def _documents_from_records(records: list[dict[str, Any]], rag: RagSpec, label: 
 
 
 def _read_file(root: Path, relpath: str, label: str) -> str:
-    why = unsafe_reference(relpath)
-    if why is None and WorkingTree(root).escapes(relpath):
-        why = "the path resolves outside the repository"
-    path = root / relpath
-    if why is None and not path.is_file():
-        why = "the file does not exist"
-    if why is None and path.stat().st_size > MAX_FILE_BYTES:
-        why = f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+    why = file_problem(root, relpath, MAX_FILE_BYTES)
     if why:
         raise CorpusError(f"{label}: {relpath}: {why}")
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return (root / relpath).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise CorpusError(f"{label}: {relpath} is not UTF-8") from None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...manifests.source import WorkingTree, unsafe_reference
+from ...manifests.source import file_problem
 from . import Metric, MetricConfigError, Sample, Score, register_metric
 
 REFUSAL_PHRASES = (
@@ -94,19 +94,12 @@ class ToxicityLexicon(Metric):
 
     def _read_lexicon(self, relpath: str) -> list[str]:
         root = self.target.root
-        why = unsafe_reference(relpath)
-        if why is None and WorkingTree(root).escapes(relpath):
-            why = "it resolves outside the repository"
-        path = root / relpath
-        if why is None and not path.is_file():
-            why = "the file does not exist"
-        if why is None and path.stat().st_size > MAX_LEXICON_BYTES:
-            why = "the file is larger than 1 MiB"
+        why = file_problem(root, relpath, MAX_LEXICON_BYTES)
         if why:
             raise MetricConfigError(
                 f"metric {self.spec.name!r}: params.lexicon {relpath}: {why}", ("params", "lexicon")
             )
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = (root / relpath).read_text(encoding="utf-8", errors="replace").splitlines()
         return [t for t in (line.split("#", 1)[0].strip() for line in lines) if t]
 
     async def score(self, sample: Sample) -> Score:
