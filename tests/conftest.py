@@ -6,7 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,6 +68,15 @@ def copy_example(dest: Path) -> Path:
 def repo(tmp_path: Path) -> Path:
     """An empty real git repository."""
     return init_git(tmp_path / "repo")
+
+
+@pytest.fixture
+def loopback() -> Iterator[Any]:
+    """A real OpenAI-compatible server on 127.0.0.1 whose failures tests script (tests/openai_loopback.py)."""
+    from openai_loopback import LoopbackOpenAI
+
+    with LoopbackOpenAI() as server:
+        yield server
 
 
 @pytest.fixture

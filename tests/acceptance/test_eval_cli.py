@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 import evalrepo
 from conftest import assert_no_traceback, run_cli
@@ -17,21 +14,15 @@ from openai_loopback import LoopbackOpenAI
 SUITE = "environments/dev/evals/qa-suite.yaml"
 
 
-@pytest.fixture
-def server() -> Iterator[LoopbackOpenAI]:
-    with LoopbackOpenAI() as loopback:
-        yield loopback
-
-
-def make(tmp_path: Path, server: LoopbackOpenAI, change: Any = None, records: list[dict[str, Any]] | None = None) -> Path:
-    docs = evalrepo.manifests(server.url)
+def make(tmp_path: Path, loopback: LoopbackOpenAI, change: Any = None, records: list[dict[str, Any]] | None = None) -> Path:
+    docs = evalrepo.manifests(loopback.url)
     if change:
         change(docs)
     return evalrepo.write(tmp_path / "repo", docs, records)
 
 
-def test_passing_suite_exits_0_and_writes_reports(tmp_path: Path, server: LoopbackOpenAI) -> None:
-    root = make(tmp_path, server)
+def test_passing_suite_exits_0_and_writes_reports(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
+    root = make(tmp_path, loopback)
     result = run_cli("eval", "qa-suite", cwd=root)
     assert_no_traceback(result)
     assert result.returncode == 0, result.stderr
@@ -44,14 +35,14 @@ def test_passing_suite_exits_0_and_writes_reports(tmp_path: Path, server: Loopba
     assert "  answers: 0 from the cache, 4 fetched\n" in result.stdout
     again = run_cli("eval", "qa-suite", "--quiet", cwd=root)
     assert "  answers: 4 from the cache, 0 fetched (the run memo read the scored records back)" in again.stdout
-    assert again.stdout.splitlines()[0] == result.stdout.splitlines()[0] and len(server.requests) == 4
+    assert again.stdout.splitlines()[0] == result.stdout.splitlines()[0] and len(loopback.requests) == 4
 
 
-def test_failed_gate_exits_1(tmp_path: Path, server: LoopbackOpenAI) -> None:
+def test_failed_gate_exits_1(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
     def strict(docs: dict[str, Any]) -> None:
         docs[SUITE]["spec"]["gates"]["minPassRate"] = 1.0
 
-    root = make(tmp_path, server, strict)
+    root = make(tmp_path, loopback, strict)
     result = run_cli("eval", "qa-suite", "--quiet", "--report", str(tmp_path / "out"), cwd=root)
     assert result.returncode == 1 and "FAILED" in result.stdout
     assert "3/4 records pass (75.0%; minimum 100.0%)" in result.stdout
@@ -62,8 +53,8 @@ def test_failed_gate_exits_1(tmp_path: Path, server: LoopbackOpenAI) -> None:
     assert json.loads(as_json.stdout)["passed"] is False and as_json.returncode == 1
 
 
-def test_usage_errors_exit_2(tmp_path: Path, server: LoopbackOpenAI) -> None:
-    root = make(tmp_path, server)
+def test_usage_errors_exit_2(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
+    root = make(tmp_path, loopback)
     for args in (["eval", "no-such-suite"], ["eval", "qa-suite", "--shard", "3/2"], ["eval", "qa-suite", "--shard", "x"],
                  ["eval", "qa-suite", "--provider", "nope"], ["eval", "qa-suite", "--env", "prod"]):
         result = run_cli(*args, cwd=root)
@@ -71,11 +62,11 @@ def test_usage_errors_exit_2(tmp_path: Path, server: LoopbackOpenAI) -> None:
         assert result.returncode == 2, (args, result.stderr)
 
 
-def test_broken_declarations_are_findings_exit_1(tmp_path: Path, server: LoopbackOpenAI) -> None:
+def test_broken_declarations_are_findings_exit_1(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
     def broken(docs: dict[str, Any]) -> None:
         docs[SUITE]["spec"]["metrics"][0] = {"name": "mentions", "type": "regex", "params": {"pattern": "(x"}}
 
-    root = make(tmp_path, server, broken, records=[{"id": "a", "question": "", "expected": "x"}])
+    root = make(tmp_path, loopback, broken, records=[{"id": "a", "question": "", "expected": "x"}])
     result = run_cli("eval", "qa-suite", cwd=root)
     assert_no_traceback(result)
     assert result.returncode == 1
@@ -84,26 +75,26 @@ def test_broken_declarations_are_findings_exit_1(tmp_path: Path, server: Loopbac
     assert json.loads(sarif.stdout)["runs"][0]["results"][0]["ruleId"] == "eval/metric"
 
 
-def test_bad_dataset_record_is_reported_at_its_line(tmp_path: Path, server: LoopbackOpenAI) -> None:
+def test_bad_dataset_record_is_reported_at_its_line(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
     records = [{"id": "a", "question": "fine", "expected": "x"}, {"id": "b", "question": 7, "expected": "x"}]
-    result = run_cli("eval", "qa-suite", cwd=make(tmp_path, server, records=records))
+    result = run_cli("eval", "qa-suite", cwd=make(tmp_path, loopback, records=records))
     assert result.returncode == 1
     assert "data/qa.jsonl:2:1: error eval/dataset-record: question: 7 is not of type 'string'" in result.stdout
 
 
-def test_unreachable_endpoint_is_unmeasured_not_a_crash(tmp_path: Path, server: LoopbackOpenAI) -> None:
-    root = make(tmp_path, server)
+def test_unreachable_endpoint_is_unmeasured_not_a_crash(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
+    root = make(tmp_path, loopback)
     result = run_cli("eval", "qa-suite", "--provider", "openai:http://127.0.0.1:9/v1", "--quiet", "--no-cache", cwd=root)
     assert_no_traceback(result)
     assert result.returncode == 1
     assert "gate coverage" in result.stdout and "unmeasured [fails the run]" in result.stdout
 
 
-def test_shards_merge_and_review_import(tmp_path: Path, server: LoopbackOpenAI) -> None:
+def test_shards_merge_and_review_import(tmp_path: Path, loopback: LoopbackOpenAI) -> None:
     def human(docs: dict[str, Any]) -> None:
         docs[SUITE]["spec"]["gates"]["requireHumanPassRate"] = 1.0
 
-    root = make(tmp_path, server, human)
+    root = make(tmp_path, loopback, human)
     for i in (1, 2):
         shard = run_cli("eval", "qa-suite", "--shard", f"{i}/2", "--quiet", "--report", f"s{i}", cwd=root)
         assert shard.returncode == 0 and "shard done" in shard.stdout

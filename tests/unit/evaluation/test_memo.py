@@ -5,7 +5,6 @@ never remembered. A real loopback server and real files throughout."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,6 @@ ENV = "environments/dev/environment.yaml"
 PROMPT = "environments/dev/prompts/echo.yaml"
 SUITE = "environments/dev/evals/qa-suite.yaml"
 CACHE = ".llmgitops/cache/responses.sqlite"
-
-
-@pytest.fixture
-def loopback() -> Iterator[LoopbackOpenAI]:
-    with LoopbackOpenAI() as server:
-        yield server
 
 
 def make_repo(tmp_path: Path, server: LoopbackOpenAI, change: Any = None, extra: dict[str, str] | None = None) -> Path:

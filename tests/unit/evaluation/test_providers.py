@@ -8,7 +8,6 @@ import asyncio
 import itertools
 import random
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,13 +27,6 @@ from llmgitops.evaluation.providers.replay import Recorder, RecordingProvider, R
 from openai_loopback import LoopbackOpenAI
 
 MODEL = ModelInfo("echo-model", "1.0.0")
-
-
-@pytest.fixture
-def loopback() -> Iterator[LoopbackOpenAI]:
-    """A real OpenAI-compatible server on 127.0.0.1 (tests/openai_loopback.py)."""
-    with LoopbackOpenAI() as server:
-        yield server
 
 
 def provider(server: LoopbackOpenAI, **overrides: object) -> OpenAIProvider:

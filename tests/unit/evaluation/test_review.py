@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,6 @@ from llmgitops.evaluation.runner import RunOptions
 from openai_loopback import LoopbackOpenAI
 
 SUITE = "environments/dev/evals/qa-suite.yaml"
-
-
-@pytest.fixture
-def loopback() -> Iterator[LoopbackOpenAI]:
-    """A real OpenAI-compatible server on 127.0.0.1 (tests/openai_loopback.py)."""
-    with LoopbackOpenAI() as server:
-        yield server
 
 
 def test_stratified_sample_keeps_every_outcome() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,6 @@ from openai_loopback import LoopbackOpenAI
 SUITE = "environments/dev/evals/qa-suite.yaml"
 PROMPT = "environments/dev/prompts/echo.yaml"
 ENV = "environments/dev/environment.yaml"
-
-
-@pytest.fixture
-def loopback() -> Iterator[LoopbackOpenAI]:
-    """A real OpenAI-compatible server on 127.0.0.1 (tests/openai_loopback.py)."""
-    with LoopbackOpenAI() as server:
-        yield server
 
 
 def repo(tmp_path: Path, server: LoopbackOpenAI | None = None, records: list[dict[str, Any]] | None = None,
