@@ -24,12 +24,15 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .providers import canonical_json
 from .suite import Plan
 from .targets import ModelTarget, PromptTarget
+
+if TYPE_CHECKING:
+    from .providers.cache import ResponseCache
 
 BUILT_IN_TARGETS = (PromptTarget, ModelTarget)
 BUILT_IN_METRICS = "llmgitops.evaluation.metrics."
@@ -43,7 +46,14 @@ class MemoKey:
     reason: str | None = None
 
 
-def memo_key(plan: Plan, dataset_digest: str, provider: str | None, shard: tuple[int, int] | None) -> MemoKey:
+NO_MEMO = MemoKey(None, "the cache is off")
+
+
+def memo_key(
+    plan: Plan, dataset_digest: str, provider: str | None, shard: tuple[int, int] | None, recording: bool
+) -> MemoKey:
+    if recording:
+        return MemoKey(None, "recording")
     target = plan.target
     if type(target) not in BUILT_IN_TARGETS or target.retriever is not None:
         return MemoKey(None, f"target kind {target.kind} reads outside its manifests")
@@ -63,6 +73,17 @@ def memo_key(plan: Plan, dataset_digest: str, provider: str | None, shard: tuple
         "shard": list(shard) if shard else None,
     }
     return MemoKey(hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest())
+
+
+def remember(cache: ResponseCache, memo: MemoKey, cases: list[dict[str, Any]]) -> str:
+    """Store a finished run under its key when it can be replayed exactly; returns what the report's
+    ``run.cache.memo`` says."""
+    if memo.key is None:
+        return memo.reason or "off"
+    if not replayable(cases):
+        return "not stored: a record was not answered or not measured"
+    cache.remember_run(memo.key, cases, cache.hits + cache.misses)
+    return "stored"
 
 
 def replayable(cases: list[dict[str, Any]]) -> bool:

@@ -218,14 +218,14 @@ def run_suite(
 async def _execute(
     plan: Plan, dataset_digest: str, cases: Sequence[Case], opts: RunOptions
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    from .memo import MemoKey, memo_key, replayable
+    from .memo import NO_MEMO, memo_key, remember
     from .providers.cache import CachedProvider, ResponseCache
     from .providers.replay import Recorder, RecordingProvider
 
     scope = f"{plan.env.name}/{plan.suite.name}" + (f"/{opts.shard[0]}-of-{opts.shard[1]}" if opts.shard else "")
     cache = ResponseCache(plan.root / ".llmgitops" / "cache" / "responses.sqlite", scope) if plan.use_cache else None
     recorder = Recorder(opts.record) if opts.record else None
-    memo = MemoKey(None, "recording") if recorder else memo_key(plan, dataset_digest, opts.provider, opts.shard)
+    memo = memo_key(plan, dataset_digest, opts.provider, opts.shard, recorder is not None) if cache else NO_MEMO
 
     def wrap(inner: Provider) -> Provider:
         wrapped = inner
@@ -242,7 +242,7 @@ async def _execute(
     label = f"eval {plan.suite.name}" + (f" shard {opts.shard[0]}/{opts.shard[1]}" if opts.shard else "")
     stats: dict[str, Any] | None = None
     try:
-        recalled = cache.recall_run(memo.key) if cache is not None and memo.key is not None else None
+        recalled = cache.recall_run(memo.key) if cache is not None and memo.key else None
         if recalled is not None:
             results, lookups = recalled
             stats = {"hits": lookups, "misses": 0, "memo": "hit"}
@@ -251,11 +251,7 @@ async def _execute(
                 budget = Budget(opts.budget, opts.token_budget)
                 results = await Execution(plan, main, services, progress, budget).run(cases)
             if cache is not None:
-                stats = {"hits": cache.hits, "misses": cache.misses, "memo": memo.reason or "stored"}
-                if memo.key is not None and replayable(results):
-                    cache.remember_run(memo.key, results, cache.hits + cache.misses)
-                elif memo.key is not None:
-                    stats["memo"] = "not stored: a record was not answered or not measured"
+                stats = {"hits": cache.hits, "misses": cache.misses, "memo": remember(cache, memo, results)}
     finally:
         if main is not None:
             await main.aclose()
