@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _timing import wall
+from _timing import alternate
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER = ROOT.parent / "shared" / "bench" / "openai_echo_server.py"
@@ -303,13 +303,10 @@ def main() -> None:
                 ]
             else:
                 print("promptfoo: not found (npm install promptfoo@0.121, or pass --promptfoo PATH); llmgitops only")
-            times: dict[str, list[float]] = {name: [] for name in commands}
             saved = dict(os.environ)
             os.environ.update(pf_env)
             try:
-                for _ in range(args.rounds + 1):  # the first round warms disks and caches and is not counted
-                    for name, cmd in commands.items():
-                        times[name].append(wall(cmd, repo, expect=0))
+                medians = alternate({name: (cmd, 0) for name, cmd in commands.items()}, repo, args.rounds)
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
@@ -317,7 +314,6 @@ def main() -> None:
                 out = json.loads((work / "promptfoo.json").read_text())
                 stats = out.get("results", {}).get("stats", {})
                 assert stats.get("successes") == args.cases, stats
-            medians = {name: statistics.median(values[1:]) for name, values in times.items()}
             print(f"{args.cases} cases, concurrency {CONCURRENCY}, 20 ms latency, {args.rounds} rounds (medians):")
             for name, seconds in medians.items():
                 print(f"  {name:<16} {seconds:7.2f} s  {args.cases / seconds:8.1f} cases/s")
