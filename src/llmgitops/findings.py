@@ -47,10 +47,6 @@ def error(path: str, pos: tuple[int, int], rule: str, message: str, hint: str | 
     return Finding(path, pos[0], pos[1], rule, Severity.ERROR, message, hint)
 
 
-def warning(path: str, pos: tuple[int, int], rule: str, message: str, hint: str | None = None) -> Finding:
-    return Finding(path, pos[0], pos[1], rule, Severity.WARNING, message, hint)
-
-
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Sorted and de-duplicated, so output is stable across runs."""
     return sorted(set(findings), key=lambda f: f.sort_key)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .manifests.ranges import parse_version
 from .manifests.repository import Repository
 from .manifests.source import Source
 from .pipeline.settings import settings_of
@@ -71,13 +70,6 @@ def chain_order(sources: dict[str, str | None]) -> list[str]:
 
 def _versions(repo: Repository, env: str) -> dict[Key, str | None]:
     return {(m.kind, m.name): m.version for m in repo.environment(env).promotable if m.kind and m.name}
-
-
-def _newer(a: str | None, b: str | None) -> bool:
-    va, vb = parse_version(a) if a else None, parse_version(b) if b else None
-    if va is None:
-        return False
-    return vb is None or va.compare(vb) > 0
 
 
 def compute(source: Source, branches: dict[str, Source] | None = None) -> Status:

@@ -67,14 +67,6 @@ class RunServices(Services):
             return main
         return ProviderConfig(name="embedded", type="transformers")
 
-    def has_embeddings(self, model: str | None = None, provider: str | None = None) -> bool:
-        try:
-            self._model(model, "embedding")
-            self._config(provider)
-        except LookupError:
-            return False
-        return True
-
     async def embed(
         self, texts: Sequence[str], model: str | None = None, provider: str | None = None
     ) -> list[list[float]]:

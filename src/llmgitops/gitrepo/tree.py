@@ -169,12 +169,6 @@ class GitTree:
             self._looked_up.add(relpath)
         return relpath in self._entries or any(p.startswith(relpath.rstrip("/") + "/") for p in self._entries)
 
-    def object_id(self, relpath: str) -> str | None:
-        if not self._known(relpath):
-            self.prefetch([relpath])
-        entry = self._entries.get(relpath)
-        return entry[1] if entry else None
-
     def grep(self, needles: Iterable[str], prefix: str) -> list[str]:
         """Files under ``prefix`` whose text contains any of ``needles`` (fixed strings)."""
         return grep(self.git, needles, prefix, ["--cached"] if self.is_index else [self.rev])

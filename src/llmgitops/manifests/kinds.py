@@ -30,4 +30,3 @@ KINDS: dict[str, Kind] = {
     )
 }
 FOLDER_KINDS: dict[str, Kind] = {k.folder: k for k in KINDS.values() if k.folder}
-PROMOTABLE = tuple(k.name for k in KINDS.values() if k.promotable)

@@ -187,7 +187,6 @@ class _Frame:
     anchor: str | None
     weight: int = 1
     pending_key: str | None = None
-    pending_key_pos: Pos | None = None
 
 
 class _Builder:
@@ -316,7 +315,6 @@ class _Builder:
         if event.anchor:
             raise self.fail(pos, "yaml/anchor-on-key", "anchors on mapping keys are not supported")
         frame.pending_key = key
-        frame.pending_key_pos = pos
         self.doc.keys[frame.path + (key,)] = pos
 
     def _child_path(self, stack: list[_Frame], pos: Pos) -> Path_:

@@ -57,9 +57,6 @@ class Range:
             return False
         return any(_set_matches(alt, v) for alt in self.alternatives)
 
-    @property
-    def is_exact(self) -> bool:
-        return len(self.alternatives) == 1 and len(self.alternatives[0]) == 1 and self.alternatives[0][0].op == "="
 
 
 def _set_matches(comparators: tuple[Comparator, ...], v: Version) -> bool:

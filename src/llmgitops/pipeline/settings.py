@@ -9,7 +9,6 @@ from typing import Any
 from ..manifests.repository import Manifest
 
 DEFAULT_STEPS = (5, 25, 50, 100)
-DEFAULT_IMAGE_REPOSITORY = "llmgitops/llmgitops"
 DEFAULT_TARGET_REVISION = "main"
 DEFAULT_PROMETHEUS = "http://prometheus-operated.monitoring.svc:9090"
 ANNOTATION_REPO_URL = "llmgitops.dev/repo-url"

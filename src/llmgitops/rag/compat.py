@@ -42,14 +42,6 @@ class Compatibility:
     reasons: tuple[Reason, ...] = field(default_factory=tuple)
     level: Level = Level.NONE
 
-    @property
-    def reembed(self) -> bool:
-        return self.action == "reembed"
-
-    @property
-    def rebuild(self) -> bool:
-        return self.action in ("reembed", "rebuild")
-
     def to_dict(self) -> dict[str, Any]:
         return {"action": self.action, "level": self.level.label, "reasons": [r.to_dict() for r in self.reasons]}
 

@@ -141,13 +141,6 @@ def chunk_corpus(documents: Sequence[Document], rag: RagSpec, tokenizer: Any | N
     return chunks
 
 
-@dataclass
-class IndexTimings:
-    chunk_s: float = 0.0
-    embed_s: float = 0.0
-    index_s: float = 0.0
-
-
 class DenseRetriever:
     """Chunks, embeds (through the cache) and indexes a corpus in an in-memory FAISS index built as the
     RagConfig's index says (flat, HNSW, quantized), then answers queries like the application would."""
@@ -157,17 +150,10 @@ class DenseRetriever:
 
         self.rag, self.embedder = rag, embedder
         self.titles = {d.id: d.title for d in documents}
-        self.timings = IndexTimings()
-        started = time.perf_counter()
         self.chunks = chunk_corpus(documents, rag, embedder.tokenizer() if rag.chunking.unit == "tokens" else None)
-        self.timings.chunk_s = time.perf_counter() - started
-        started = time.perf_counter()
         self.vectors: Matrix = embedder.embed_documents([c.text for c in self.chunks])
-        self.timings.embed_s = time.perf_counter() - started
-        started = time.perf_counter()
         self.collection = CollectionSpec.from_index(rag.index, rag.embedding.dimensions)
         self.index = build_index(self.collection, self.vectors)
-        self.timings.index_s = time.perf_counter() - started
         self._reranker: Any = None
 
     def _rerank(self, query: str, hits: list[ChunkHit]) -> list[ChunkHit]:

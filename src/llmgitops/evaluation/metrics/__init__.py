@@ -106,9 +106,6 @@ class Services:
     ) -> Output:
         raise LookupError("no judge provider is configured")
 
-    def has_embeddings(self, model: str | None = None, provider: str | None = None) -> bool:
-        return False
-
     def pricing(self) -> dict[str, Any] | None:
         return None
 
@@ -166,9 +163,6 @@ class Metric:
             return None, f"the JSON output has no field {name!r}"
         rendered = as_text(found)
         return (rendered, None) if rendered is not None else (json.dumps(found, sort_keys=True), None)
-
-    def needs_embeddings(self) -> bool:
-        return False
 
     def outside_inputs(self) -> Any:
         """What the metric read beyond its declaration (a lexicon file's terms), for the run memo's key."""
@@ -254,10 +248,6 @@ def metric_class(type_name: str) -> type[Metric] | None:
 def known_types() -> list[str]:
     metric_class("")
     return sorted(_METRICS)
-
-
-def output_text(sample: Sample) -> str:
-    return sample.output.text or ""
 
 
 def as_text(value: Any) -> str | None:

@@ -30,9 +30,6 @@ class EmbeddingSimilarity(Metric):
         self.provider = self.param("provider", str)
         self.param("outputField", str)
 
-    def needs_embeddings(self) -> bool:
-        return True
-
     async def score(self, sample: Sample) -> Score:
         found = self.reference(sample)
         if found is MISSING:

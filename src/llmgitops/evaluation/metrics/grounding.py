@@ -162,9 +162,6 @@ class Groundedness(Metric):
         self.provider = self.param("provider", str)
         self.embeddings = bool(self.param("embeddings", bool, False) or self.model or self.provider)
 
-    def needs_embeddings(self) -> bool:
-        return self.embeddings
-
     def context(self, sample: Sample) -> list[str] | str:
         if sample.output.context is not None:
             found: Any = sample.output.context

@@ -15,7 +15,6 @@ from typing import Any
 from .markdown import case_problems, fmt, verdict
 
 MAX_ROWS = 5000
-COLORS = {"pass": "#1a7f37", "fail": "#cf222e", "unmeasured": "#9a6700"}
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1f2328;max-width:1200px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #d0d7de;padding-bottom:4px}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -70,11 +69,6 @@ def lines_of(doc: dict[str, Any], timing: bool = True) -> list[str]:
         else:
             lines.append(f"  {name}: {_COMPACT.encode(value)}")
     return lines
-
-
-def result_digest(doc: dict[str, Any]) -> str:
-    """sha256 of the report without ``run``: equal for runs with equal results."""
-    return hashlib.sha256(dumps(doc, timing=False).encode("utf-8")).hexdigest()
 
 
 def validate(doc: Any) -> list[str]:

@@ -64,7 +64,6 @@ def diff_reference(ctx: DiffContext, field: str, noun: str, swapped_rule: str, r
 # -- JSON Schema diff ---------------------------------------------------------------------------------
 
 DOC_KEYWORDS = frozenset({"title", "description", "examples", "$comment", "default", "deprecated"})
-STRUCTURE_KEYWORDS = frozenset({"type", "properties", "required", "items", "additionalProperties"})
 
 
 @dataclass(frozen=True)
