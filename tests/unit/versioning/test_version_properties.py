@@ -78,9 +78,9 @@ def _apply(kind: str, cases: list[Case], version: str = "1.0.0") -> tuple[dict, 
 def _diff(root: Path, kind: str, cases: list[Case], old_version: str = "1.0.0", new_version: str = "1.0.0"):
     old_doc = copy.deepcopy(BASES[kind])
     old_doc["spec"]["version"] = old_version
-    old = write_side(root / "old", kind, old_doc, dict(BASE_FILES))
+    old = write_side(root / "old", old_doc, dict(BASE_FILES))
     new_doc, files = _apply(kind, cases, new_version)
-    new = write_side(root / "new", kind, new_doc, files)
+    new = write_side(root / "new", new_doc, files)
     return old, new, diff_manifests(old, new, old_files=WorkingTree(root / "old"),
                                     new_files=WorkingTree(root / "new"))
 

@@ -158,9 +158,9 @@ def test_dataset_flags_follow_the_purpose(tmp_path: Path) -> None:
 
 def test_without_sources_referenced_files_are_not_compared(tmp_path: Path) -> None:
     old_doc = copy.deepcopy(BASES["Model"])
-    old = write_side(tmp_path / "old", "Model", old_doc, dict(BASE_FILES))
+    old = write_side(tmp_path / "old", old_doc, dict(BASE_FILES))
     files = dict(BASE_FILES, **{"data/chat.dvc": "outs:\n- md5: " + "f" * 32 + "\n  path: chat\n"})
-    new = write_side(tmp_path / "new", "Model", copy.deepcopy(old_doc), files)
+    new = write_side(tmp_path / "new", copy.deepcopy(old_doc), files)
     assert diff_manifests(old, new).status is Status.UNCHANGED
     with_files = diff_manifests(old, new, old_files=WorkingTree(tmp_path / "old"),
                                 new_files=WorkingTree(tmp_path / "new"))

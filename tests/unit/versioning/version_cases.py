@@ -440,7 +440,7 @@ CASES: list[Case] = [
 ]
 
 
-def write_side(root: Path, kind_key: str, doc: dict[str, Any], files: dict[str, str]) -> Manifest:
+def write_side(root: Path, doc: dict[str, Any], files: dict[str, str]) -> Manifest:
     """Write a manifest and its files below ``root`` and load it the way the tool does."""
     kind = doc["kind"]
     relpath = f"environments/dev/{FOLDERS[kind]}/{doc['metadata']['name']}.yaml"
@@ -462,6 +462,6 @@ def run_case(tmp: Path, base: str, change: Change) -> ManifestChange:
     new_doc = copy.deepcopy(BASES[base])
     new_files = dict(BASE_FILES)
     change(new_doc, new_files)
-    old = write_side(tmp / "old", base, old_doc, dict(BASE_FILES))
-    new = write_side(tmp / "new", base, new_doc, new_files)
+    old = write_side(tmp / "old", old_doc, dict(BASE_FILES))
+    new = write_side(tmp / "new", new_doc, new_files)
     return diff_manifests(old, new, old_files=WorkingTree(tmp / "old"), new_files=WorkingTree(tmp / "new"))
